@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tsmbpf top-level build.  Everything lands under $(O) (default build/):
+#   $(O)/tools      libbpf 1.5 + bpftool 7.5 built from linux-source-6.12 (make deps)
+#   $(O)/kernel     tsmbpf.ko (symlinked sources, out-of-tree Kbuild)
+#   $(O)/bpf        vmlinux.h from base + module BTF
+#   $(O)/policies   policy objects and skeletons
+#   $(O)/loader     tsmctl
+#   $(O)/tests      test modules, broken policies, host unit tests
+#   $(O)/vm         initramfs and console logs
+# `make V=1` prints full commands.
+
+O ?= build
+override O := $(abspath $(O))
+TOP := $(abspath .)
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(patsubst $(TOP)/%,%,$(patsubst $(O)/%,%,$(2)))";
+MAKEFLAGS += --no-print-directory
+endif
+
+TOOLS := $(O)/tools
+BPFTOOL := $(TOOLS)/bin/bpftool
+LIBBPF_A := $(TOOLS)/lib/libbpf.a
+KVER = $(shell $(TOP)/scripts/kver.sh)
+KDIR = /usr/src/linux-headers-$(KVER)
+VMLINUX_BTF = $(KDIR)/vmlinux
+
+CC ?= gcc
+CLANG ?= clang
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+USER_CFLAGS := $(CFLAGS) $(WARN) -I$(TOP)/include/uapi -I$(TOOLS)/include \
+	-I$(TOOLS)/src/tools/include/uapi -I$(O)/policies
+LDLIBS := $(LIBBPF_A) -lelf -lz -lzstd
+
+KERNEL_SRCS := $(wildcard $(TOP)/kernel/*.c $(TOP)/kernel/*.h) $(TOP)/kernel/Kbuild
+UAPI := $(TOP)/include/uapi/linux/tsmbpf.h
+TSMBPF_KO := $(O)/kernel/tsmbpf.ko
+TESTMOD_SRCS := $(wildcard $(TOP)/tests/modules/*.c) $(TOP)/tests/modules/Kbuild
+TESTMOD_KO := $(O)/tests/modules/tsmbpf_splat.ko
+
+VMLINUX_H := $(O)/bpf/vmlinux.h
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+	-I$(O)/bpf -I$(TOP)/bpf -I$(TOOLS)/include
+POLICY_SRCS := $(wildcard $(TOP)/policies/*.bpf.c)
+POLICY_OBJS := $(patsubst $(TOP)/policies/%.bpf.c,$(O)/policies/%.bpf.o,$(POLICY_SRCS))
+POLICY_SKELS := $(POLICY_OBJS:.bpf.o=.skel.h)
+TESTPOL_SRCS := $(wildcard $(TOP)/tests/policies/*.bpf.c)
+TESTPOL_OBJS := $(patsubst $(TOP)/tests/policies/%.bpf.c,$(O)/tests/policies/%.bpf.o,$(TESTPOL_SRCS))
+
+LOADER_SRCS := $(wildcard $(TOP)/loader/*.c)
+LOADER_HDRS := $(wildcard $(TOP)/loader/*.h)
+TSMCTL := $(O)/loader/tsmctl
+
+UNIT_SRCS := $(wildcard $(TOP)/tests/unit/test_*.c)
+UNIT_BINS := $(patsubst $(TOP)/tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRCS))
+
+VMRUN := $(TOP)/scripts/vm-run.sh --build $(O)
+
+.DELETE_ON_ERROR:
+.PHONY: all deps build test test-host test-guest demo shell bench check clean distclean help
+
+all: build
+
+help:
+	@echo 'make deps     install Debian packages, build libbpf/bpftool (idempotent)'
+	@echo 'make          build module, BPF objects, tsmctl under $(O)/'
+	@echo 'make test     deps + build + host unit tests + guest bats suites'
+	@echo 'make demo     deps + build + boot the guest and run the demo scenario'
+	@echo 'make shell    boot the guest into an interactive root shell'
+	@echo 'make bench    benchmarks (ratios measured side by side)'
+	@echo 'make check    checkpatch --strict on kernel code'
+	@echo 'make clean    remove build outputs but keep the tools cache'
+
+deps:
+	$(Q)$(TOP)/scripts/deps.sh $(TOOLS)
+
+# Targets that need deps first re-enter make so that KVER and the tool
+# paths are evaluated after deps ran.
+test: deps
+	$(Q)$(MAKE) build
+	$(Q)$(MAKE) test-run
+
+demo: deps
+	$(Q)$(MAKE) build
+	$(Q)$(VMRUN) -- bash /opt/tsmbpf/tests/demo.sh
+
+shell: deps
+	$(Q)$(MAKE) build
+	$(Q)$(VMRUN) --interactive
+
+bench: deps
+	$(Q)$(MAKE) build
+	$(Q)$(VMRUN) -- bash /opt/tsmbpf/tests/bench.sh
+
+build: $(TSMBPF_KO) $(TESTMOD_KO) $(VMLINUX_H) $(POLICY_OBJS) $(POLICY_SKELS) \
+	$(TESTPOL_OBJS) $(TSMCTL) $(UNIT_BINS)
+
+test-run:
+	$(Q)$(TOP)/scripts/run-tests.sh $(O)
+
+$(LIBBPF_A) $(BPFTOOL):
+	$(Q)$(TOP)/scripts/deps.sh $(TOOLS)
+
+# Kernel modules: out of tree, in $(O), never inside kernel/.
+$(TSMBPF_KO): $(KERNEL_SRCS) $(UAPI)
+	$(call msg,MODULE,$@)
+	$(Q)mkdir -p $(O)/kernel && for f in $(KERNEL_SRCS); do ln -sf $$f $(O)/kernel/; done
+	$(Q)$(MAKE) -C $(KDIR) M=$(O)/kernel TSMBPF_INCLUDE=$(TOP)/include \
+		$(if $(filter 1,$(V)),V=1,-s) modules
+
+$(TESTMOD_KO): $(TESTMOD_SRCS)
+	$(call msg,MODULE,$@)
+	$(Q)mkdir -p $(O)/tests/modules && for f in $(TESTMOD_SRCS); do ln -sf $$f $(O)/tests/modules/; done
+	$(Q)$(MAKE) -C $(KDIR) M=$(O)/tests/modules $(if $(filter 1,$(V)),V=1,-s) modules
+
+# vmlinux.h: 6.12 base BTF plus tsmbpf.ko's split BTF, so policies see
+# struct tsmbpf_ops and struct tsmbpf_tdi.
+$(VMLINUX_H): $(TSMBPF_KO) | $(BPFTOOL)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(BPFTOOL) btf dump file $(TSMBPF_KO) --base-btf $(VMLINUX_BTF) format c > $@
+
+$(O)/policies/%.bpf.o: $(TOP)/policies/%.bpf.c $(VMLINUX_H) $(wildcard $(TOP)/bpf/*.h) | $(LIBBPF_A)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/tests/policies/%.bpf.o: $(TOP)/tests/policies/%.bpf.c $(VMLINUX_H) $(wildcard $(TOP)/bpf/*.h) | $(LIBBPF_A)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/policies/%.skel.h: $(O)/policies/%.bpf.o | $(BPFTOOL)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+$(TSMCTL): $(LOADER_SRCS) $(LOADER_HDRS) $(UAPI) $(LIBBPF_A)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $(LOADER_SRCS) $(LDLIBS)
+
+$(O)/tests/unit/%: $(TOP)/tests/unit/%.c $(filter-out $(TOP)/loader/main.c,$(LOADER_SRCS)) $(LOADER_HDRS) $(LIBBPF_A)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(USER_CFLAGS) -I$(TOP)/loader -o $@ $< \
+		$(filter-out $(TOP)/loader/main.c,$(LOADER_SRCS)) $(LDLIBS)
+
+CHECKPATCH := $(TOOLS)/src/scripts/checkpatch.pl
+check:
+	$(Q)$(CHECKPATCH) --strict --no-tree --quiet --ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
+		-f $(wildcard $(TOP)/kernel/*.c $(TOP)/kernel/*.h $(TOP)/tests/modules/*.c) $(UAPI)
+
+clean:
+	$(call msg,CLEAN,$(O))
+	$(Q)find $(O) -mindepth 1 -maxdepth 1 ! -name tools -exec rm -rf {} +
+
+distclean:
+	$(Q)rm -rf $(O)

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * tsmbpf - policy and observability for confidential device assignment.
+ *
+ * Userspace API of /dev/tsmbpf.  Conventions follow VFIO: every argument
+ * struct starts with @argsz (the size userspace passes, at least up to the
+ * last field it knows) and @flags (unknown bits are refused with -EINVAL).
+ * Every ioctl needs CAP_SYS_ADMIN.  Objects are named by id.  When the
+ * platform firmware refuses a step the ioctl fails with an errno and the
+ * platform's own code is returned in @fw_error (see enum tsmbpf_fw_error).
+ */
+#ifndef _UAPI_LINUX_TSMBPF_H
+#define _UAPI_LINUX_TSMBPF_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define TSMBPF_API_VERSION	1
+#define TSMBPF_TYPE		'T'
+#define TSMBPF_BASE		0xa0
+
+#define TSMBPF_MAX_BARS		6
+#define TSMBPF_NAME_LEN		32
+
+/* Platforms; one policy slot each. */
+enum tsmbpf_platform {
+	TSMBPF_PLAT_TDX		= 0,	/* Intel TDX Connect */
+	TSMBPF_PLAT_SEV_TIO	= 1,	/* AMD SEV-TIO */
+	TSMBPF_PLAT_CCA		= 2,	/* Arm CCA, RMM 2.0 */
+	TSMBPF_PLAT_NR,
+};
+
+/* TDISP interface states, PCIe r6 section 11. */
+enum tsmbpf_tdisp_state {
+	TSMBPF_TDISP_CONFIG_UNLOCKED	= 0,
+	TSMBPF_TDISP_CONFIG_LOCKED	= 1,
+	TSMBPF_TDISP_RUN		= 2,
+	TSMBPF_TDISP_ERROR		= 3,
+};
+
+/* vIOMMU type of a bind; smmuv3 cannot carry a TSM device. */
+enum tsmbpf_viommu {
+	TSMBPF_VIOMMU_NONE		= 0,
+	TSMBPF_VIOMMU_TSM_VTD		= 1,
+	TSMBPF_VIOMMU_TSM_NO_VIOMMU	= 2,
+	TSMBPF_VIOMMU_SMMUV3		= 3,
+};
+
+/* Why an unbind happens; passed to the policy's unbind(). */
+enum tsmbpf_unbind_reason {
+	TSMBPF_UNBIND_USER	= 0,	/* operator or VMM asked for it */
+	TSMBPF_UNBIND_HOST_EVENT = 1,	/* FLR, MSE clear, D3hot, reset... */
+	TSMBPF_UNBIND_VM_DESTROY = 2,
+	TSMBPF_UNBIND_ERROR	= 3,	/* TDI entered ERROR */
+	TSMBPF_UNBIND_REASON_NR,
+};
+
+/* Steps of bind and unbind, in the generic vocabulary of DESIGN.md. */
+enum tsmbpf_step {
+	TSMBPF_STEP_NONE	= 0,
+	TSMBPF_STEP_TDI_LOCK,
+	TSMBPF_STEP_MMIO_MAP,
+	TSMBPF_STEP_DMA_SETUP,
+	TSMBPF_STEP_ACCEPT,
+	TSMBPF_STEP_TDI_START,
+	TSMBPF_STEP_TDI_STOP,
+	TSMBPF_STEP_MMIO_UNMAP,
+	TSMBPF_STEP_DMA_TEARDOWN,
+	TSMBPF_STEP_TDI_RECLAIM,
+	TSMBPF_STEP_MMIO_RECOVER,
+	TSMBPF_STEP_KEY_PURGE,		/* CCA, optional */
+	TSMBPF_STEP_FENCE_CLEAR,	/* SEV-TIO TIO_ASID_FENCE_CLEAR */
+	TSMBPF_STEP_NR,
+};
+
+/*
+ * Platform firmware error codes.  0 is success.  Names follow each
+ * platform's firmware; tsmctl prints the name and a hint.
+ */
+enum tsmbpf_fw_error {
+	TSMBPF_FW_OK				= 0,
+	/* TDX module */
+	TSMBPF_FW_TDX_DEVIF_INVALID_STATE	= 0x100,
+	TSMBPF_FW_TDX_DEVIF_HAS_MAPPED_MMIO	= 0x101,
+	TSMBPF_FW_TDX_DEVIF_HAS_MAPPED_DMA	= 0x102,
+	TSMBPF_FW_TDX_DEVIF_TDISP_ERROR_STATE	= 0x103,
+	TSMBPF_FW_TDX_DEVIF_TDISP_OUT_REQ	= 0x104,
+	TSMBPF_FW_TDX_DEVIF_BAD_NONCE		= 0x105,
+	TSMBPF_FW_TDX_OPERAND_BUSY		= 0x106,
+	/* AMD SEV firmware (TIO) */
+	TSMBPF_FW_SEV_TIO_INVALID_STATE		= 0x200,
+	TSMBPF_FW_SEV_TIO_RMP_IMMUTABLE		= 0x201,
+	TSMBPF_FW_SEV_TIO_MMIO_IN_USE		= 0x202,
+	TSMBPF_FW_SEV_TIO_DMA_IN_USE		= 0x203,
+	TSMBPF_FW_SEV_TIO_ASID_FENCED		= 0x204,
+	TSMBPF_FW_SEV_TIO_TDISP_ERROR		= 0x205,
+	TSMBPF_FW_SEV_TIO_REQUEST_PENDING	= 0x206,
+	TSMBPF_FW_SEV_TIO_BAD_NONCE		= 0x207,
+	/* Arm RMM 2.0 */
+	TSMBPF_FW_RMI_ERROR_DEVICE_STATE	= 0x300,
+	TSMBPF_FW_RMI_ERROR_DEVICE_MEMORY	= 0x301,
+	TSMBPF_FW_RMI_ERROR_DEVICE_DMA		= 0x302,
+	TSMBPF_FW_RMI_ERROR_DEVICE_BUSY		= 0x303,
+	TSMBPF_FW_RMI_ERROR_DEVICE_NONCE	= 0x304,
+	/* injected by the emulator's fault knob */
+	TSMBPF_FW_INJECTED			= 0xf00,
+};
+
+/* State bits of a TDI as the platform sees it (tsmbpf_tdi_info.res). */
+#define TSMBPF_RES_METADATA	(1U << 0)	/* firmware metadata present */
+#define TSMBPF_RES_DMA		(1U << 1)	/* trusted DMA entry present */
+#define TSMBPF_RES_SHARED_MMIO	(1U << 2)	/* shared MMIO mapped */
+#define TSMBPF_RES_ACCEPTED	(1U << 3)	/* guest accepted */
+#define TSMBPF_RES_FENCED	(1U << 4)	/* SEV-TIO ASID DMA fence set */
+
+#define TSMBPF_BDF(seg, bus, dev, fn) \
+	(((__u32)(seg) << 16) | ((__u32)(bus) << 8) | ((dev) << 3) | (fn))
+
+struct tsmbpf_vm_create {
+	__u32	argsz;
+	__u32	flags;		/* none defined */
+	__u32	vm_id;		/* out */
+	__u32	__reserved;
+};
+
+struct tsmbpf_vm_destroy {
+	__u32	argsz;
+	__u32	flags;		/* none defined */
+	__u32	vm_id;
+	__u32	__reserved;
+};
+
+struct tsmbpf_tdi_create {
+	__u32	argsz;
+	__u32	flags;		/* none defined */
+	__u32	platform;	/* enum tsmbpf_platform */
+	__u32	bdf;		/* TSMBPF_BDF(); segment in bits 31:16 */
+	__u32	devset;		/* devices reset together by a hot reset */
+	__u32	nr_bars;	/* 1 .. TSMBPF_MAX_BARS */
+	__u64	bar_size[TSMBPF_MAX_BARS]; /* power of two, 4 KiB .. 1 TiB */
+	__u32	tdi_id;		/* out */
+	__u32	__reserved;
+};
+
+struct tsmbpf_tdi_destroy {
+	__u32	argsz;
+	__u32	flags;		/* none defined */
+	__u32	tdi_id;
+	__u32	__reserved;
+};
+
+/* Bind: tdi_lock, mmio_map (PENDING), dma_setup.  Guest accept follows. */
+struct tsmbpf_tdi_bind {
+	__u32	argsz;
+	__u32	flags;		/* none defined */
+	__u32	tdi_id;
+	__u32	vm_id;
+	__u32	vbdf;		/* guest BDF */
+	__u32	viommu;		/* enum tsmbpf_viommu */
+	__u64	nonce;		/* out: returned by LOCK, echoed by START */
+	__u32	fw_error;	/* out: enum tsmbpf_fw_error */
+	__u32	__reserved;
+};
+
+/* Guest accept: MMIO.ACCEPT, DMAR.ACCEPT, TDI.START with the nonce. */
+struct tsmbpf_tdi_accept {
+	__u32	argsz;
+	__u32	flags;		/* none defined */
+	__u32	tdi_id;
+	__u32	fw_error;	/* out */
+	__u64	nonce;
+};
+
+struct tsmbpf_tdi_unbind {
+	__u32	argsz;
+	__u32	flags;		/* none defined */
+	__u32	tdi_id;
+	__u32	reason;		/* enum tsmbpf_unbind_reason */
+	__u32	fw_error;	/* out */
+	__u32	__reserved;
+};
+
+struct tsmbpf_tdi_info {
+	__u32	argsz;
+	__u32	flags;		/* none defined */
+	__u32	tdi_id;
+	__u32	platform;	/* out ... */
+	__u32	bdf;
+	__u32	devset;
+	__u32	state;		/* enum tsmbpf_tdisp_state */
+	__u32	res;		/* TSMBPF_RES_* */
+	__u32	vm_id;		/* 0: not bound */
+	__u32	vbdf;
+	__u32	viommu;
+	__u32	nr_bars;
+	__u64	bar_size[TSMBPF_MAX_BARS];
+	__u64	mmio_pages;	/* private MMIO 4 KiB pages mapped */
+	__u64	binds;
+	__u64	unbinds;
+	__u32	last_fw_error;
+	__u32	__reserved;
+};
+
+struct tsmbpf_vm_info {
+	__u32	argsz;
+	__u32	flags;		/* none defined */
+	__u32	vm_id;
+	__u32	nr_bound;	/* out */
+	__u64	spt_pages;	/* out: secure page table pages */
+	__u64	spt_leaves;	/* out: leaf entries */
+};
+
+#define TSMBPF_LIST_VMS		0
+#define TSMBPF_LIST_TDIS	1
+
+struct tsmbpf_list {
+	__u32	argsz;
+	__u32	flags;		/* none defined */
+	__u32	what;		/* TSMBPF_LIST_* */
+	__u32	count;		/* in: room in ids; out: number of objects */
+	__u64	ids;		/* pointer to __u32[count] */
+};
+
+struct tsmbpf_stats {
+	__u32	argsz;
+	__u32	flags;		/* none defined */
+	__u64	nr_vms;
+	__u64	nr_tdis;
+	__u64	binds;
+	__u64	unbinds;
+	__u64	unbinds_native;	/* done by the native fallback */
+	__u64	unbinds_policy;	/* done by an attached policy */
+	__u64	policy_ejections;
+	__u64	fw_calls;
+	__u64	fw_refused;
+};
+
+#define TSMBPF_VM_CREATE	_IO(TSMBPF_TYPE, TSMBPF_BASE + 0)
+#define TSMBPF_VM_DESTROY	_IO(TSMBPF_TYPE, TSMBPF_BASE + 1)
+#define TSMBPF_TDI_CREATE	_IO(TSMBPF_TYPE, TSMBPF_BASE + 2)
+#define TSMBPF_TDI_DESTROY	_IO(TSMBPF_TYPE, TSMBPF_BASE + 3)
+#define TSMBPF_TDI_BIND		_IO(TSMBPF_TYPE, TSMBPF_BASE + 4)
+#define TSMBPF_TDI_ACCEPT	_IO(TSMBPF_TYPE, TSMBPF_BASE + 5)
+#define TSMBPF_TDI_UNBIND	_IO(TSMBPF_TYPE, TSMBPF_BASE + 6)
+#define TSMBPF_TDI_INFO		_IO(TSMBPF_TYPE, TSMBPF_BASE + 7)
+#define TSMBPF_VM_INFO		_IO(TSMBPF_TYPE, TSMBPF_BASE + 8)
+#define TSMBPF_LIST		_IO(TSMBPF_TYPE, TSMBPF_BASE + 9)
+#define TSMBPF_STATS		_IO(TSMBPF_TYPE, TSMBPF_BASE + 10)
+
+#endif /* _UAPI_LINUX_TSMBPF_H */

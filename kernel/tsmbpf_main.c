@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tsmbpf: policy and observability for confidential device assignment.
+ *
+ * Module entry, the /dev/tsmbpf ioctls and the read-only state in
+ * /sys/kernel/tsmbpf/.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/kobject.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+#include <linux/uaccess.h>
+
+#include "tsmbpf.h"
+
+/*
+ * Copy the VFIO-style argument of an ioctl: @argsz must cover the struct up
+ * to @minsz, unknown @flags are refused.  Only the kernel's known size is
+ * copied; a larger argsz from a newer userspace is fine.
+ */
+static int tsmbpf_copy_arg(void *karg, size_t ksize, size_t minsz,
+			   const void __user *uarg)
+{
+	u32 hdr[2];	/* argsz, flags */
+
+	if (copy_from_user(hdr, uarg, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr[0] < minsz || hdr[1])
+		return -EINVAL;
+	memset(karg, 0, ksize);
+	if (copy_from_user(karg, uarg, min_t(size_t, hdr[0], ksize)))
+		return -EFAULT;
+	return 0;
+}
+
+#define TSMBPF_GET_ARG(karg, last, uarg) \
+	tsmbpf_copy_arg(&(karg), sizeof(karg), \
+			offsetofend(typeof(karg), last), (uarg))
+
+/* Copy results back, no further than the caller's argsz. */
+static int tsmbpf_put_arg(void __user *uarg, const void *karg, size_t ksize)
+{
+	u32 argsz = *(const u32 *)karg;
+
+	return copy_to_user(uarg, karg, min_t(size_t, argsz, ksize)) ?
+	       -EFAULT : 0;
+}
+
+static long tsmbpf_ioctl_vm_create(void __user *uarg)
+{
+	struct tsmbpf_vm_create arg;
+	struct tsmbpf_vm *vm;
+	int ret;
+
+	ret = TSMBPF_GET_ARG(arg, vm_id, uarg);
+	if (ret)
+		return ret;
+	vm = tsmbpf_vm_create();
+	if (IS_ERR(vm))
+		return PTR_ERR(vm);
+	arg.vm_id = vm->id;
+	ret = tsmbpf_put_arg(uarg, &arg, sizeof(arg));
+	if (ret)
+		tsmbpf_vm_destroy(vm->id);
+	return ret;
+}
+
+static long tsmbpf_ioctl_vm_destroy(void __user *uarg)
+{
+	struct tsmbpf_vm_destroy arg;
+	int ret;
+
+	ret = TSMBPF_GET_ARG(arg, vm_id, uarg);
+	return ret ?: tsmbpf_vm_destroy(arg.vm_id);
+}
+
+static long tsmbpf_ioctl_tdi_create(void __user *uarg)
+{
+	struct tsmbpf_tdi_create arg;
+	struct tsmbpf_tdi *tdi;
+	int ret;
+
+	ret = TSMBPF_GET_ARG(arg, tdi_id, uarg);
+	if (ret)
+		return ret;
+	tdi = tsmbpf_tdi_create(&arg);
+	if (IS_ERR(tdi))
+		return PTR_ERR(tdi);
+	arg.tdi_id = tdi->id;
+	ret = tsmbpf_put_arg(uarg, &arg, sizeof(arg));
+	if (ret)
+		tsmbpf_tdi_destroy(tdi->id);
+	return ret;
+}
+
+static long tsmbpf_ioctl_tdi_destroy(void __user *uarg)
+{
+	struct tsmbpf_tdi_destroy arg;
+	int ret;
+
+	ret = TSMBPF_GET_ARG(arg, tdi_id, uarg);
+	return ret ?: tsmbpf_tdi_destroy(arg.tdi_id);
+}
+
+static long tsmbpf_ioctl_tdi_bind(void __user *uarg)
+{
+	struct tsmbpf_tdi_bind arg;
+	struct tsmbpf_tdi *tdi;
+	struct tsmbpf_vm *vm;
+	int ret, ret2;
+
+	ret = TSMBPF_GET_ARG(arg, fw_error, uarg);
+	if (ret)
+		return ret;
+	tdi = tsmbpf_tdi_get(arg.tdi_id);
+	if (!tdi)
+		return -ENOENT;
+	vm = tsmbpf_vm_get(arg.vm_id);
+	if (!vm) {
+		ret = -ENOENT;
+		goto out_put_tdi;
+	}
+	ret = tsmbpf_tdi_bind(tdi, vm, arg.vbdf, arg.viommu, &arg.nonce,
+			      &arg.fw_error);
+	ret2 = tsmbpf_put_arg(uarg, &arg, sizeof(arg));
+	ret = ret ?: ret2;
+	tsmbpf_vm_put(vm);
+out_put_tdi:
+	tsmbpf_tdi_put(tdi);
+	return ret;
+}
+
+static long tsmbpf_ioctl_tdi_accept(void __user *uarg)
+{
+	struct tsmbpf_tdi_accept arg;
+	struct tsmbpf_tdi *tdi;
+	int ret, ret2;
+
+	ret = TSMBPF_GET_ARG(arg, nonce, uarg);
+	if (ret)
+		return ret;
+	tdi = tsmbpf_tdi_get(arg.tdi_id);
+	if (!tdi)
+		return -ENOENT;
+	ret = tsmbpf_tdi_accept(tdi, arg.nonce, &arg.fw_error);
+	ret2 = tsmbpf_put_arg(uarg, &arg, sizeof(arg));
+	tsmbpf_tdi_put(tdi);
+	return ret ?: ret2;
+}
+
+static long tsmbpf_ioctl_tdi_unbind(void __user *uarg)
+{
+	struct tsmbpf_tdi_unbind arg;
+	struct tsmbpf_tdi *tdi;
+	int ret, ret2;
+
+	ret = TSMBPF_GET_ARG(arg, fw_error, uarg);
+	if (ret)
+		return ret;
+	tdi = tsmbpf_tdi_get(arg.tdi_id);
+	if (!tdi)
+		return -ENOENT;
+	ret = tsmbpf_tdi_unbind(tdi, arg.reason, &arg.fw_error);
+	ret2 = tsmbpf_put_arg(uarg, &arg, sizeof(arg));
+	tsmbpf_tdi_put(tdi);
+	return ret ?: ret2;
+}
+
+static long tsmbpf_ioctl_tdi_info(void __user *uarg)
+{
+	struct tsmbpf_tdi_info arg;
+	struct tsmbpf_tdi *tdi;
+	int ret;
+
+	ret = TSMBPF_GET_ARG(arg, tdi_id, uarg);
+	if (ret)
+		return ret;
+	tdi = tsmbpf_tdi_get(arg.tdi_id);
+	if (!tdi)
+		return -ENOENT;
+	mutex_lock(&tdi->lock);
+	arg.platform = tdi->platform;
+	arg.bdf = tdi->bdf;
+	arg.devset = tdi->devset;
+	arg.state = tdi->state;
+	arg.res = tdi->res;
+	arg.vm_id = tdi->vm ? tdi->vm->id : 0;
+	arg.vbdf = tdi->vbdf;
+	arg.viommu = tdi->viommu;
+	arg.nr_bars = tdi->nr_bars;
+	memcpy(arg.bar_size, tdi->bar_size, sizeof(arg.bar_size));
+	arg.mmio_pages = tdi->mmio_pages;
+	arg.binds = tdi->binds;
+	arg.unbinds = tdi->unbinds;
+	arg.last_fw_error = tdi->last_fw_error;
+	mutex_unlock(&tdi->lock);
+	tsmbpf_tdi_put(tdi);
+	return tsmbpf_put_arg(uarg, &arg, sizeof(arg));
+}
+
+static long tsmbpf_ioctl_vm_info(void __user *uarg)
+{
+	struct tsmbpf_vm_info arg;
+	struct tsmbpf_vm *vm;
+	int ret;
+
+	ret = TSMBPF_GET_ARG(arg, vm_id, uarg);
+	if (ret)
+		return ret;
+	vm = tsmbpf_vm_get(arg.vm_id);
+	if (!vm)
+		return -ENOENT;
+	arg.nr_bound = atomic_read(&vm->nr_bound);
+	tsmbpf_vm_put(vm);
+	return tsmbpf_put_arg(uarg, &arg, sizeof(arg));
+}
+
+#define TSMBPF_LIST_MAX	65536
+
+static long tsmbpf_ioctl_list(void __user *uarg)
+{
+	struct tsmbpf_list arg;
+	u32 *ids = NULL;
+	u32 room;
+	int ret;
+
+	ret = TSMBPF_GET_ARG(arg, ids, uarg);
+	if (ret)
+		return ret;
+	room = min_t(u32, arg.count, TSMBPF_LIST_MAX);
+	if (room) {
+		ids = kvcalloc(room, sizeof(*ids), GFP_KERNEL);
+		if (!ids)
+			return -ENOMEM;
+	}
+	ret = tsmbpf_list(arg.what, ids, room, &arg.count);
+	if (ret)
+		goto out_free;
+	if (room && copy_to_user(u64_to_user_ptr(arg.ids), ids,
+				 min(room, arg.count) * sizeof(*ids))) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	ret = tsmbpf_put_arg(uarg, &arg, sizeof(arg));
+out_free:
+	kvfree(ids);
+	return ret;
+}
+
+static long tsmbpf_ioctl_stats(void __user *uarg)
+{
+	struct tsmbpf_stats arg;
+	int ret;
+
+	ret = TSMBPF_GET_ARG(arg, flags, uarg);
+	if (ret)
+		return ret;
+	arg.nr_vms = tsmbpf_nr_vms();
+	arg.nr_tdis = tsmbpf_nr_tdis();
+	arg.binds = atomic64_read(&tsmbpf_stats.binds);
+	arg.unbinds = atomic64_read(&tsmbpf_stats.unbinds);
+	arg.unbinds_native = atomic64_read(&tsmbpf_stats.unbinds_native);
+	arg.unbinds_policy = atomic64_read(&tsmbpf_stats.unbinds_policy);
+	arg.policy_ejections = atomic64_read(&tsmbpf_stats.policy_ejections);
+	arg.fw_calls = atomic64_read(&tsmbpf_stats.fw_calls);
+	arg.fw_refused = atomic64_read(&tsmbpf_stats.fw_refused);
+	return tsmbpf_put_arg(uarg, &arg, sizeof(arg));
+}
+
+static long tsmbpf_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long uarg)
+{
+	void __user *arg = (void __user *)uarg;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+
+	switch (cmd) {
+	case TSMBPF_VM_CREATE:
+		return tsmbpf_ioctl_vm_create(arg);
+	case TSMBPF_VM_DESTROY:
+		return tsmbpf_ioctl_vm_destroy(arg);
+	case TSMBPF_TDI_CREATE:
+		return tsmbpf_ioctl_tdi_create(arg);
+	case TSMBPF_TDI_DESTROY:
+		return tsmbpf_ioctl_tdi_destroy(arg);
+	case TSMBPF_TDI_BIND:
+		return tsmbpf_ioctl_tdi_bind(arg);
+	case TSMBPF_TDI_ACCEPT:
+		return tsmbpf_ioctl_tdi_accept(arg);
+	case TSMBPF_TDI_UNBIND:
+		return tsmbpf_ioctl_tdi_unbind(arg);
+	case TSMBPF_TDI_INFO:
+		return tsmbpf_ioctl_tdi_info(arg);
+	case TSMBPF_VM_INFO:
+		return tsmbpf_ioctl_vm_info(arg);
+	case TSMBPF_LIST:
+		return tsmbpf_ioctl_list(arg);
+	case TSMBPF_STATS:
+		return tsmbpf_ioctl_stats(arg);
+	}
+	return -ENOTTY;
+}
+
+static const struct file_operations tsmbpf_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = tsmbpf_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice tsmbpf_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "tsmbpf",
+	.fops = &tsmbpf_fops,
+	.mode = 0600,
+};
+
+/* /sys/kernel/tsmbpf/: counters and the policy slots, read-only. */
+static struct kobject *tsmbpf_kobj;
+
+#define TSMBPF_COUNTER_ATTR(_name)					\
+static ssize_t _name##_show(struct kobject *kobj,			\
+			    struct kobj_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%lld\n",				\
+			  atomic64_read(&tsmbpf_stats._name));		\
+}									\
+static struct kobj_attribute tsmbpf_attr_##_name = __ATTR_RO(_name)
+
+TSMBPF_COUNTER_ATTR(binds);
+TSMBPF_COUNTER_ATTR(unbinds);
+TSMBPF_COUNTER_ATTR(unbinds_native);
+TSMBPF_COUNTER_ATTR(unbinds_policy);
+TSMBPF_COUNTER_ATTR(policy_ejections);
+TSMBPF_COUNTER_ATTR(kfunc_calls);
+TSMBPF_COUNTER_ATTR(fw_calls);
+TSMBPF_COUNTER_ATTR(fw_refused);
+
+static ssize_t policies_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return tsmbpf_policy_show(buf);
+}
+static struct kobj_attribute tsmbpf_attr_policies = __ATTR_RO(policies);
+
+static ssize_t generation_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", tsmbpf_policy_generation());
+}
+static struct kobj_attribute tsmbpf_attr_generation = __ATTR_RO(generation);
+
+static ssize_t nr_tdis_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", tsmbpf_nr_tdis());
+}
+static struct kobj_attribute tsmbpf_attr_nr_tdis = __ATTR_RO(nr_tdis);
+
+static ssize_t nr_vms_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", tsmbpf_nr_vms());
+}
+static struct kobj_attribute tsmbpf_attr_nr_vms = __ATTR_RO(nr_vms);
+
+static struct attribute *tsmbpf_attrs[] = {
+	&tsmbpf_attr_binds.attr,
+	&tsmbpf_attr_unbinds.attr,
+	&tsmbpf_attr_unbinds_native.attr,
+	&tsmbpf_attr_unbinds_policy.attr,
+	&tsmbpf_attr_policy_ejections.attr,
+	&tsmbpf_attr_kfunc_calls.attr,
+	&tsmbpf_attr_fw_calls.attr,
+	&tsmbpf_attr_fw_refused.attr,
+	&tsmbpf_attr_policies.attr,
+	&tsmbpf_attr_generation.attr,
+	&tsmbpf_attr_nr_tdis.attr,
+	&tsmbpf_attr_nr_vms.attr,
+	NULL,
+};
+
+static const struct attribute_group tsmbpf_attr_group = {
+	.attrs = tsmbpf_attrs,
+};
+
+static int __init tsmbpf_init(void)
+{
+	int ret;
+
+	tsmbpf_kobj = kobject_create_and_add("tsmbpf", kernel_kobj);
+	if (!tsmbpf_kobj)
+		return -ENOMEM;
+	ret = sysfs_create_group(tsmbpf_kobj, &tsmbpf_attr_group);
+	if (ret)
+		goto err_put_kobj;
+
+	ret = tsmbpf_kfuncs_init();
+	if (ret) {
+		pr_err("registering kfuncs failed: %d\n", ret);
+		goto err_put_kobj;
+	}
+	ret = tsmbpf_struct_ops_init();
+	if (ret) {
+		pr_err("registering struct_ops tsmbpf_ops failed: %d\n", ret);
+		goto err_put_kobj;
+	}
+	ret = misc_register(&tsmbpf_misc);
+	if (ret)
+		goto err_put_kobj;
+	pr_info("loaded, uAPI version %d\n", TSMBPF_API_VERSION);
+	return 0;
+
+err_put_kobj:
+	kobject_put(tsmbpf_kobj);
+	return ret;
+}
+
+static void __exit tsmbpf_exit(void)
+{
+	misc_deregister(&tsmbpf_misc);
+	tsmbpf_core_exit();
+	kobject_put(tsmbpf_kobj);
+}
+
+module_init(tsmbpf_init);
+module_exit(tsmbpf_exit);
+
+MODULE_DESCRIPTION("tsmbpf: BPF policy for confidential device assignment");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tsmctl dev: device interfaces (TDIs): create, destroy, list, show, bind,
+ * accept, unbind.  Arguments are keyword/value pairs in bpftool's manner.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/tsmbpf.h>
+
+#include "main.h"
+#include "names.h"
+
+static int parse_tdi(const char *s, uint32_t *id)
+{
+	if (u32_parse(s, id) || !*id) {
+		p_err("invalid device interface id '%s'", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int do_create(int argc, char **argv)
+{
+	struct tsmbpf_tdi_create arg = { .argsz = sizeof(arg) };
+	bool have_plat = false, have_bdf = false;
+	uint64_t size;
+	char bdf[32];
+	int fd, err;
+
+	while (argc) {
+		if (!REQ_ARGS(2))
+			return -1;
+		if (!strcmp(argv[0], "platform")) {
+			if (platform_parse(argv[1], &arg.platform)) {
+				p_err("unknown platform '%s' (tdx, sev-tio, cca)",
+				      argv[1]);
+				return -1;
+			}
+			have_plat = true;
+		} else if (!strcmp(argv[0], "bdf")) {
+			if (bdf_parse(argv[1], &arg.bdf)) {
+				p_err("invalid BDF '%s' (want [ssss:]bb:dd.f, device <= 1f, function <= 7)",
+				      argv[1]);
+				return -1;
+			}
+			have_bdf = true;
+		} else if (!strcmp(argv[0], "devset")) {
+			if (u32_parse(argv[1], &arg.devset)) {
+				p_err("invalid devset '%s'", argv[1]);
+				return -1;
+			}
+		} else if (!strcmp(argv[0], "bar")) {
+			if (arg.nr_bars == TSMBPF_MAX_BARS) {
+				p_err("at most %d BARs", TSMBPF_MAX_BARS);
+				return -1;
+			}
+			if (size_parse(argv[1], &size)) {
+				p_err("invalid BAR size '%s'", argv[1]);
+				return -1;
+			}
+			arg.bar_size[arg.nr_bars++] = size;
+		} else {
+			p_err("unknown keyword '%s'; try '%s dev help'",
+			      argv[0], bin_name);
+			return -1;
+		}
+		argc -= 2;
+		argv += 2;
+	}
+	if (!have_plat || !have_bdf || !arg.nr_bars) {
+		p_err("'dev create' needs platform, bdf and at least one bar");
+		return -1;
+	}
+	fd = tsmbpf_open();
+	if (fd < 0)
+		return -1;
+	err = tsmbpf_ioctl(fd, TSMBPF_TDI_CREATE, &arg);
+	close(fd);
+	bdf_format(arg.bdf, bdf, sizeof(bdf));
+	if (err == -EEXIST) {
+		p_err("a device interface at %s already exists", bdf);
+		return err;
+	} else if (err == -EINVAL) {
+		p_err("device interface refused: BAR sizes must be powers of two from 4K to 1T");
+		return err;
+	} else if (err) {
+		p_err("creating device interface %s: %s", bdf, strerror(-err));
+		return err;
+	}
+	if (json_output) {
+		jsonw_start_object(json_wtr);
+		jsonw_uint_field(json_wtr, "tdi", arg.tdi_id);
+		jsonw_end_object(json_wtr);
+	} else {
+		printf("%u\n", arg.tdi_id);
+	}
+	return 0;
+}
+
+static int do_destroy(int argc, char **argv)
+{
+	struct tsmbpf_tdi_destroy arg = { .argsz = sizeof(arg) };
+	int fd, err;
+
+	if (!REQ_ARGS(1) || parse_tdi(argv[0], &arg.tdi_id))
+		return -1;
+	fd = tsmbpf_open();
+	if (fd < 0)
+		return -1;
+	err = tsmbpf_ioctl(fd, TSMBPF_TDI_DESTROY, &arg);
+	close(fd);
+	if (err == -EBUSY)
+		p_err("device interface %u is bound; unbind it first", arg.tdi_id);
+	else if (err == -ENOENT)
+		p_err("no device interface %u", arg.tdi_id);
+	else if (err)
+		p_err("destroying device interface %u: %s", arg.tdi_id,
+		      strerror(-err));
+	return err;
+}
+
+static int tdi_info(int fd, uint32_t id, struct tsmbpf_tdi_info *ti)
+{
+	memset(ti, 0, sizeof(*ti));
+	ti->argsz = sizeof(*ti);
+	ti->tdi_id = id;
+	return tsmbpf_ioctl(fd, TSMBPF_TDI_INFO, ti);
+}
+
+static void print_res_plain(uint32_t res)
+{
+	printf("%s%s%s%s%s",
+	       res & TSMBPF_RES_METADATA ? "meta," : "",
+	       res & TSMBPF_RES_DMA ? "dma," : "",
+	       res & TSMBPF_RES_SHARED_MMIO ? "shared," : "",
+	       res & TSMBPF_RES_ACCEPTED ? "accepted," : "",
+	       res & TSMBPF_RES_FENCED ? "fenced," : "");
+}
+
+static void print_tdi(const struct tsmbpf_tdi_info *ti, bool detail)
+{
+	char bdf[32], vbdf[32], sz[32];
+	uint32_t i;
+
+	bdf_format(ti->bdf, bdf, sizeof(bdf));
+	bdf_format(ti->vbdf, vbdf, sizeof(vbdf));
+	if (json_output) {
+		jsonw_start_object(json_wtr);
+		jsonw_uint_field(json_wtr, "tdi", ti->tdi_id);
+		jsonw_string_field(json_wtr, "platform", platform_name(ti->platform));
+		jsonw_string_field(json_wtr, "bdf", bdf);
+		jsonw_uint_field(json_wtr, "devset", ti->devset);
+		jsonw_string_field(json_wtr, "state", tdisp_state_name(ti->state));
+		if (ti->vm_id) {
+			jsonw_uint_field(json_wtr, "vm", ti->vm_id);
+			jsonw_string_field(json_wtr, "vbdf", vbdf);
+			jsonw_string_field(json_wtr, "viommu", viommu_name(ti->viommu));
+		} else {
+			jsonw_name(json_wtr, "vm");
+			jsonw_null(json_wtr);
+		}
+		jsonw_bool_field(json_wtr, "metadata", ti->res & TSMBPF_RES_METADATA);
+		jsonw_bool_field(json_wtr, "dma", ti->res & TSMBPF_RES_DMA);
+		jsonw_bool_field(json_wtr, "shared_mmio", ti->res & TSMBPF_RES_SHARED_MMIO);
+		jsonw_bool_field(json_wtr, "accepted", ti->res & TSMBPF_RES_ACCEPTED);
+		jsonw_bool_field(json_wtr, "fenced", ti->res & TSMBPF_RES_FENCED);
+		jsonw_uint_field(json_wtr, "mmio_pages", ti->mmio_pages);
+		jsonw_name(json_wtr, "bars");
+		jsonw_start_array(json_wtr);
+		for (i = 0; i < ti->nr_bars && i < TSMBPF_MAX_BARS; i++)
+			jsonw_uint(json_wtr, ti->bar_size[i]);
+		jsonw_end_array(json_wtr);
+		jsonw_uint_field(json_wtr, "binds", ti->binds);
+		jsonw_uint_field(json_wtr, "unbinds", ti->unbinds);
+		jsonw_string_field(json_wtr, "last_fw_error",
+				   fw_error_name(ti->last_fw_error));
+		jsonw_end_object(json_wtr);
+		return;
+	}
+	if (!detail) {
+		char vm[16] = "-";
+
+		if (ti->vm_id)
+			snprintf(vm, sizeof(vm), "%u", ti->vm_id);
+		printf("%-5u %-8s %-13s %-16s %-5s %-10llu\n", ti->tdi_id,
+		       platform_name(ti->platform), bdf,
+		       tdisp_state_name(ti->state), vm,
+		       (unsigned long long)ti->mmio_pages);
+		return;
+	}
+	printf("tdi %u: %s %s devset %u\n", ti->tdi_id,
+	       platform_name(ti->platform), bdf, ti->devset);
+	printf("\tstate %s  resources ", tdisp_state_name(ti->state));
+	print_res_plain(ti->res);
+	printf("\n\tprivate mmio pages %llu\n", (unsigned long long)ti->mmio_pages);
+	if (ti->vm_id)
+		printf("\tbound to vm %u as %s, viommu %s\n", ti->vm_id, vbdf,
+		       viommu_name(ti->viommu));
+	else
+		printf("\tnot bound\n");
+	printf("\tbars");
+	for (i = 0; i < ti->nr_bars && i < TSMBPF_MAX_BARS; i++) {
+		size_format(ti->bar_size[i], sz, sizeof(sz));
+		printf(" %s", sz);
+	}
+	printf("\n\tbinds %llu unbinds %llu last firmware error %s\n",
+	       (unsigned long long)ti->binds, (unsigned long long)ti->unbinds,
+	       fw_error_name(ti->last_fw_error));
+}
+
+static int do_list(int argc, char **argv)
+{
+	struct tsmbpf_tdi_info ti;
+	uint32_t *ids, n, i;
+	int fd, err;
+
+	fd = tsmbpf_open();
+	if (fd < 0)
+		return -1;
+	err = list_ids(fd, TSMBPF_LIST_TDIS, &ids, &n);
+	if (err) {
+		p_err("listing device interfaces: %s", strerror(-err));
+		close(fd);
+		return err;
+	}
+	if (json_output)
+		jsonw_start_array(json_wtr);
+	else
+		printf("%-5s %-8s %-13s %-16s %-5s %-10s\n", "TDI", "PLATFORM",
+		       "BDF", "STATE", "VM", "MMIO_PAGES");
+	for (i = 0; i < n; i++) {
+		if (tdi_info(fd, ids[i], &ti))
+			continue;
+		print_tdi(&ti, false);
+	}
+	if (json_output)
+		jsonw_end_array(json_wtr);
+	free(ids);
+	close(fd);
+	return 0;
+}
+
+static int do_show(int argc, char **argv)
+{
+	struct tsmbpf_tdi_info ti;
+	uint32_t id;
+	int fd, err;
+
+	if (!REQ_ARGS(1) || parse_tdi(argv[0], &id))
+		return -1;
+	fd = tsmbpf_open();
+	if (fd < 0)
+		return -1;
+	err = tdi_info(fd, id, &ti);
+	close(fd);
+	if (err) {
+		if (err == -ENOENT)
+			p_err("no device interface %u", id);
+		else
+			p_err("device interface %u: %s", id, strerror(-err));
+		return err;
+	}
+	print_tdi(&ti, true);
+	return 0;
+}
+
+static int tdi_accept(int fd, uint32_t id, uint64_t nonce)
+{
+	struct tsmbpf_tdi_accept arg = {
+		.argsz = sizeof(arg), .tdi_id = id, .nonce = nonce,
+	};
+	int err;
+
+	err = tsmbpf_ioctl(fd, TSMBPF_TDI_ACCEPT, &arg);
+	if (err == -ENOTCONN)
+		p_err("device interface %u is not bound", id);
+	else if (err == -ENOENT)
+		p_err("no device interface %u", id);
+	else if (err)
+		p_fw_err("accept", err, arg.fw_error);
+	return err;
+}
+
+static int do_bind(int argc, char **argv)
+{
+	struct tsmbpf_tdi_bind arg = {
+		.argsz = sizeof(arg), .viommu = TSMBPF_VIOMMU_TSM_NO_VIOMMU,
+	};
+	bool accept = false;
+	int fd, err;
+
+	if (!REQ_ARGS(1) || parse_tdi(argv[0], &arg.tdi_id))
+		return -1;
+	NEXT_ARG();
+	while (argc) {
+		if (!strcmp(argv[0], "accept")) {
+			accept = true;
+			NEXT_ARG();
+			continue;
+		}
+		if (!REQ_ARGS(2))
+			return -1;
+		if (!strcmp(argv[0], "vm")) {
+			if (u32_parse(argv[1], &arg.vm_id)) {
+				p_err("invalid VM id '%s'", argv[1]);
+				return -1;
+			}
+		} else if (!strcmp(argv[0], "vbdf")) {
+			if (bdf_parse(argv[1], &arg.vbdf)) {
+				p_err("invalid guest BDF '%s'", argv[1]);
+				return -1;
+			}
+		} else if (!strcmp(argv[0], "viommu")) {
+			if (viommu_parse(argv[1], &arg.viommu)) {
+				p_err("unknown vIOMMU type '%s' (none, tsm-vtd, tsm-no-viommu, smmuv3)",
+				      argv[1]);
+				return -1;
+			}
+		} else {
+			p_err("unknown keyword '%s'; try '%s dev help'",
+			      argv[0], bin_name);
+			return -1;
+		}
+		argc -= 2;
+		argv += 2;
+	}
+	if (!arg.vm_id) {
+		p_err("'dev bind' needs 'vm VM'");
+		return -1;
+	}
+	fd = tsmbpf_open();
+	if (fd < 0)
+		return -1;
+	err = tsmbpf_ioctl(fd, TSMBPF_TDI_BIND, &arg);
+	if (err == -EOPNOTSUPP) {
+		p_err("vIOMMU type %s cannot carry a TSM device interface; use tsm-vtd or tsm-no-viommu",
+		      viommu_name(arg.viommu));
+	} else if (err == -ENOENT) {
+		p_err("no device interface %u or no VM %u", arg.tdi_id,
+		      arg.vm_id);
+	} else if (err == -EBUSY) {
+		p_err("device interface %u is already bound", arg.tdi_id);
+	} else if (err) {
+		p_fw_err("bind", err, arg.fw_error);
+	} else if (accept) {
+		err = tdi_accept(fd, arg.tdi_id, arg.nonce);
+	}
+	close(fd);
+	if (err)
+		return err;
+	if (json_output) {
+		jsonw_start_object(json_wtr);
+		jsonw_uint_field(json_wtr, "tdi", arg.tdi_id);
+		jsonw_uint_field(json_wtr, "vm", arg.vm_id);
+		jsonw_uint_field(json_wtr, "nonce", arg.nonce);
+		jsonw_bool_field(json_wtr, "accepted", accept);
+		jsonw_end_object(json_wtr);
+	} else {
+		printf("tdi %u bound to vm %u%s, nonce %#" PRIx64 "\n",
+		       arg.tdi_id, arg.vm_id, accept ? " and running" : "",
+		       (uint64_t)arg.nonce);
+	}
+	return 0;
+}
+
+static int do_accept(int argc, char **argv)
+{
+	unsigned long long nonce;
+	uint32_t id;
+	char *end;
+	int fd, err;
+
+	if (!REQ_ARGS(3) || parse_tdi(argv[0], &id))
+		return -1;
+	if (strcmp(argv[1], "nonce")) {
+		p_err("usage: dev accept TDI nonce NONCE");
+		return -1;
+	}
+	errno = 0;
+	nonce = strtoull(argv[2], &end, 0);
+	if (*end || errno || argv[2][0] == '-') {
+		p_err("invalid nonce '%s'", argv[2]);
+		return -1;
+	}
+	fd = tsmbpf_open();
+	if (fd < 0)
+		return -1;
+	err = tdi_accept(fd, id, nonce);
+	close(fd);
+	if (!err && !json_output)
+		printf("tdi %u accepted and running\n", id);
+	else if (!err)
+		jsonw_start_object(json_wtr), jsonw_uint_field(json_wtr, "tdi", id),
+		jsonw_end_object(json_wtr);
+	return err;
+}
+
+static int do_unbind(int argc, char **argv)
+{
+	struct tsmbpf_tdi_unbind arg = { .argsz = sizeof(arg) };
+	int fd, err;
+
+	if (!REQ_ARGS(1) || parse_tdi(argv[0], &arg.tdi_id))
+		return -1;
+	NEXT_ARG();
+	if (argc) {
+		if (argc != 2 || strcmp(argv[0], "reason") ||
+		    reason_parse(argv[1], &arg.reason)) {
+			p_err("usage: dev unbind TDI [reason { user | host-event | vm-destroy | error }]");
+			return -1;
+		}
+	}
+	fd = tsmbpf_open();
+	if (fd < 0)
+		return -1;
+	err = tsmbpf_ioctl(fd, TSMBPF_TDI_UNBIND, &arg);
+	close(fd);
+	if (err == -ENOTCONN) {
+		p_err("device interface %u is not bound", arg.tdi_id);
+		return err;
+	} else if (err == -ENOENT) {
+		p_err("no device interface %u", arg.tdi_id);
+		return err;
+	} else if (err) {
+		p_fw_err("unbind", err, arg.fw_error);
+		return err;
+	}
+	if (json_output) {
+		jsonw_start_object(json_wtr);
+		jsonw_uint_field(json_wtr, "tdi", arg.tdi_id);
+		jsonw_string_field(json_wtr, "last_fw_error",
+				   fw_error_name(arg.fw_error));
+		jsonw_end_object(json_wtr);
+	} else {
+		printf("tdi %u unbound, shared again\n", arg.tdi_id);
+	}
+	return 0;
+}
+
+static int do_help(int argc, char **argv)
+{
+	printf("Usage: %s dev create platform PLATFORM bdf BDF bar SIZE [bar SIZE]... [devset N]\n"
+	       "       %s dev destroy TDI\n"
+	       "       %s dev list\n"
+	       "       %s dev show TDI\n"
+	       "       %s dev bind TDI vm VM [vbdf BDF] [viommu VIOMMU] [accept]\n"
+	       "       %s dev accept TDI nonce NONCE\n"
+	       "       %s dev unbind TDI [reason REASON]\n"
+	       "       %s dev help\n"
+	       "\n"
+	       "       PLATFORM := { tdx | sev-tio | cca }\n"
+	       "       BDF := [segment:]bus:device.function, hexadecimal\n"
+	       "       SIZE := power of two, 4K .. 1T (K, M, G, T suffixes)\n"
+	       "       VIOMMU := { none | tsm-vtd | tsm-no-viommu | smmuv3 }\n"
+	       "       REASON := { user | host-event | vm-destroy | error }\n"
+	       "\n"
+	       "bind locks the interface, maps its MMIO private (pending) and sets up\n"
+	       "trusted DMA; 'accept' (or 'dev accept' with the nonce bind printed)\n"
+	       "models the guest's accept and starts the interface.\n",
+	       bin_name, bin_name, bin_name, bin_name, bin_name, bin_name,
+	       bin_name, bin_name);
+	return 0;
+}
+
+static const struct cmd cmds[] = {
+	{ "create",	do_create },
+	{ "destroy",	do_destroy },
+	{ "list",	do_list },
+	{ "show",	do_show },
+	{ "bind",	do_bind },
+	{ "accept",	do_accept },
+	{ "unbind",	do_unbind },
+	{ "help",	do_help },
+	{ 0 }
+};
+
+int do_dev(int argc, char **argv)
+{
+	return cmd_select(cmds, argc, argv, do_help);
+}

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tsmctl vm: create, destroy, list and show confidential VMs. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/tsmbpf.h>
+
+#include "main.h"
+#include "names.h"
+
+static int parse_id(const char *s, const char *what, uint32_t *id)
+{
+	if (u32_parse(s, id) || !*id) {
+		p_err("invalid %s id '%s'", what, s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int do_create(int argc, char **argv)
+{
+	struct tsmbpf_vm_create arg = { .argsz = sizeof(arg) };
+	int fd, err;
+
+	if (argc) {
+		p_err("'vm create' takes no arguments");
+		return -1;
+	}
+	fd = tsmbpf_open();
+	if (fd < 0)
+		return -1;
+	err = tsmbpf_ioctl(fd, TSMBPF_VM_CREATE, &arg);
+	close(fd);
+	if (err) {
+		p_err("creating VM: %s", strerror(-err));
+		return err;
+	}
+	if (json_output) {
+		jsonw_start_object(json_wtr);
+		jsonw_uint_field(json_wtr, "vm", arg.vm_id);
+		jsonw_end_object(json_wtr);
+	} else {
+		printf("%u\n", arg.vm_id);
+	}
+	return 0;
+}
+
+static int do_destroy(int argc, char **argv)
+{
+	struct tsmbpf_vm_destroy arg = { .argsz = sizeof(arg) };
+	int fd, err;
+
+	if (!REQ_ARGS(1) || parse_id(argv[0], "VM", &arg.vm_id))
+		return -1;
+	fd = tsmbpf_open();
+	if (fd < 0)
+		return -1;
+	err = tsmbpf_ioctl(fd, TSMBPF_VM_DESTROY, &arg);
+	close(fd);
+	if (err == -EBUSY)
+		p_err("VM %u still has bound device interfaces; unbind them first",
+		      arg.vm_id);
+	else if (err == -ENOENT)
+		p_err("no VM %u", arg.vm_id);
+	else if (err)
+		p_err("destroying VM %u: %s", arg.vm_id, strerror(-err));
+	return err;
+}
+
+static void print_vm(const struct tsmbpf_vm_info *vi)
+{
+	if (json_output) {
+		jsonw_start_object(json_wtr);
+		jsonw_uint_field(json_wtr, "vm", vi->vm_id);
+		jsonw_uint_field(json_wtr, "bound", vi->nr_bound);
+		jsonw_uint_field(json_wtr, "spt_pages", vi->spt_pages);
+		jsonw_uint_field(json_wtr, "spt_leaves", vi->spt_leaves);
+		jsonw_end_object(json_wtr);
+	} else {
+		printf("%-6u %-6u %-10llu %-10llu\n", vi->vm_id, vi->nr_bound,
+		       (unsigned long long)vi->spt_pages,
+		       (unsigned long long)vi->spt_leaves);
+	}
+}
+
+static int vm_info(int fd, uint32_t id, struct tsmbpf_vm_info *vi)
+{
+	memset(vi, 0, sizeof(*vi));
+	vi->argsz = sizeof(*vi);
+	vi->vm_id = id;
+	return tsmbpf_ioctl(fd, TSMBPF_VM_INFO, vi);
+}
+
+/* Fetch the ids of all objects of a kind; caller frees *ids. */
+int list_ids(int fd, uint32_t what, uint32_t **ids, uint32_t *count)
+{
+	struct tsmbpf_list arg = { .argsz = sizeof(arg), .what = what };
+	uint32_t *buf = NULL;
+	int err;
+
+	for (;;) {
+		err = tsmbpf_ioctl(fd, TSMBPF_LIST, &arg);
+		if (err) {
+			free(buf);
+			return err;
+		}
+		if (buf && arg.count <= *count)
+			break;
+		free(buf);
+		*count = arg.count + 16;
+		buf = calloc(*count, sizeof(*buf));
+		if (!buf)
+			return -ENOMEM;
+		arg.ids = (uintptr_t)buf;
+		arg.count = *count;
+	}
+	*ids = buf;
+	*count = arg.count;
+	return 0;
+}
+
+static int do_list(int argc, char **argv)
+{
+	struct tsmbpf_vm_info vi;
+	uint32_t *ids, n, i;
+	int fd, err;
+
+	fd = tsmbpf_open();
+	if (fd < 0)
+		return -1;
+	err = list_ids(fd, TSMBPF_LIST_VMS, &ids, &n);
+	if (err) {
+		p_err("listing VMs: %s", strerror(-err));
+		close(fd);
+		return err;
+	}
+	if (json_output)
+		jsonw_start_array(json_wtr);
+	else
+		printf("%-6s %-6s %-10s %-10s\n", "VM", "BOUND", "SPT_PAGES",
+		       "SPT_LEAVES");
+	for (i = 0; i < n; i++)
+		if (!vm_info(fd, ids[i], &vi))
+			print_vm(&vi);
+	if (json_output)
+		jsonw_end_array(json_wtr);
+	free(ids);
+	close(fd);
+	return 0;
+}
+
+static int do_show(int argc, char **argv)
+{
+	struct tsmbpf_vm_info vi;
+	uint32_t id;
+	int fd, err;
+
+	if (!REQ_ARGS(1) || parse_id(argv[0], "VM", &id))
+		return -1;
+	fd = tsmbpf_open();
+	if (fd < 0)
+		return -1;
+	err = vm_info(fd, id, &vi);
+	close(fd);
+	if (err) {
+		p_err(err == -ENOENT ? "no VM %u" : "VM %u: %s", id,
+		      strerror(-err));
+		return err;
+	}
+	if (!json_output)
+		printf("%-6s %-6s %-10s %-10s\n", "VM", "BOUND", "SPT_PAGES",
+		       "SPT_LEAVES");
+	print_vm(&vi);
+	return 0;
+}
+
+static int do_help(int argc, char **argv)
+{
+	printf("Usage: %s vm create\n"
+	       "       %s vm destroy VM\n"
+	       "       %s vm list\n"
+	       "       %s vm show VM\n"
+	       "       %s vm help\n"
+	       "\n"
+	       "A VM is a confidential VM (TD, SNP guest, realm).  Destroy is refused\n"
+	       "while device interfaces are bound to it.\n",
+	       bin_name, bin_name, bin_name, bin_name, bin_name);
+	return 0;
+}
+
+static const struct cmd cmds[] = {
+	{ "create",	do_create },
+	{ "destroy",	do_destroy },
+	{ "list",	do_list },
+	{ "show",	do_show },
+	{ "help",	do_help },
+	{ 0 }
+};
+
+int do_vm(int argc, char **argv)
+{
+	return cmd_select(cmds, argc, argv, do_help);
+}

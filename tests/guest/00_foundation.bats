@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# Foundation: the struct_ops pipeline end to end.  A policy attaches through
+# tsmctl and through bpftool, its callback runs when the core unbinds a
+# TDI, its kfunc calls reach the module, and the module is pinned while a
+# policy is attached.
+
+setup_file() {
+	load '../test_helper/common-setup'
+	tsmbpf_reload
+}
+
+teardown_file() {
+	load '../test_helper/common-setup'
+	tsmbpf_unload
+}
+
+setup() {
+	load '../test_helper/common-setup'
+	_common_setup
+}
+
+teardown() {
+	rm -f "$PINDIR"/* 2>/dev/null || true
+}
+
+# new_bound_tdi PLATFORM BDF: create a VM and a TDI, bind and accept it.
+new_bound_tdi() {
+	local vm tdi
+	vm=$(tsmctl vm create)
+	tdi=$(tsmctl dev create platform "$1" bdf "$2" bar 2M bar 16K)
+	tsmctl dev bind "$tdi" vm "$vm" accept >/dev/null
+	echo "$tdi"
+}
+
+@test "policy loaded by tsmctl runs on unbind and its kfuncs reach the module" {
+	run tsmctl policy load "$POLDIR/tdx_connect.bpf.o"
+	assert_success
+	assert_output --partial "loaded policy tdx_connect"
+	[ -e "$PINDIR/tdx_connect" ]
+	assert_equal "$(slot tdx)" tdx_connect
+
+	tdi=$(new_bound_tdi tdx 00:01.0)
+	run tsmctl -j dev show "$tdi"
+	assert_success
+	echo "$output" | jq -e '.state == "RUN" and .mmio_pages == 516 and .dma'
+
+	k0=$(counter kfunc_calls)
+	p0=$(counter unbinds_policy)
+	n0=$(counter unbinds_native)
+	run tsmctl dev unbind "$tdi"
+	assert_success
+
+	# stop, unmap, dma teardown, reclaim, recover: five kfunc calls
+	assert_equal "$(counter kfunc_calls)" "$((k0 + 5))"
+	assert_equal "$(counter unbinds_policy)" "$((p0 + 1))"
+	assert_equal "$(counter unbinds_native)" "$n0"
+	run tsmctl -j dev show "$tdi"
+	echo "$output" | jq -e '.state == "CONFIG_UNLOCKED" and .mmio_pages == 0 and
+		(.dma | not) and (.metadata | not) and .shared_mmio and .vm == null'
+}
+
+@test "without a policy the native fallback unbinds" {
+	assert_equal "$(slot tdx)" "-"
+	tdi=$(new_bound_tdi tdx 00:02.0)
+	k0=$(counter kfunc_calls)
+	n0=$(counter unbinds_native)
+	run tsmctl dev unbind "$tdi"
+	assert_success
+	assert_equal "$(counter kfunc_calls)" "$k0"
+	assert_equal "$(counter unbinds_native)" "$((n0 + 1))"
+}
+
+@test "rmmod is refused while a policy is attached and works after detach" {
+	run tsmctl policy load "$POLDIR/cca.bpf.o"
+	assert_success
+	run rmmod tsmbpf
+	assert_failure
+	grep -q '^tsmbpf ' /proc/modules
+
+	run tsmctl policy unload cca
+	assert_success
+	run retry 10 rmmod tsmbpf
+	assert_success
+	run grep -q '^tsmbpf ' /proc/modules
+	assert_failure
+	tsmbpf_load
+}
+
+@test "bpftool struct_ops register, show, and detach by unpinning the link" {
+	mkdir -p "$PINDIR"
+	run bpftool struct_ops register "$POLDIR/sev_tio.bpf.o" "$PINDIR"
+	assert_success
+	[ -e "$PINDIR/sev_tio" ]
+	assert_equal "$(slot sev-tio)" sev_tio
+
+	run bpftool struct_ops show
+	assert_success
+	assert_output --partial "sev_tio"
+	assert_output --partial "tsmbpf_ops"
+
+	run bpftool -j struct_ops show
+	assert_success
+	echo "$output" | jq -e 'map(select(.name == "sev_tio" and .kernel_struct_ops == "tsmbpf_ops")) | length == 1'
+
+	run bpftool struct_ops dump name sev_tio
+	assert_success
+	assert_output --partial "sev_tio"
+
+	# the core calls the bpftool-registered policy too
+	tdi=$(new_bound_tdi sev-tio 00:03.0)
+	p0=$(counter unbinds_policy)
+	run tsmctl dev unbind "$tdi"
+	assert_success
+	assert_equal "$(counter unbinds_policy)" "$((p0 + 1))"
+
+	rm "$PINDIR/sev_tio"
+	run retry 5 test "$(slot sev-tio)" = "-"
+	assert_success
+}
+
+@test "tsmctl policy list shows pinned policies and slots, also as JSON" {
+	run tsmctl policy load "$POLDIR/tdx_connect.bpf.o"
+	assert_success
+	run tsmctl policy list
+	assert_success
+	assert_output --partial "tdx_connect"
+	run tsmctl -j policy list
+	assert_success
+	echo "$output" | jq -e '(.policies | map(.name) | index("tdx_connect")) != null and
+		(.slots[] | select(.platform == "tdx") | .policy) == "tdx_connect" and
+		(.slots[] | select(.platform == "cca") | .policy) == null'
+}
+
+@test "loading a policy that is already loaded is refused without harm" {
+	run tsmctl policy load "$POLDIR/tdx_connect.bpf.o"
+	assert_success
+	run tsmctl policy load "$POLDIR/tdx_connect.bpf.o"
+	assert_failure
+	assert_output --partial "already loaded"
+	assert_equal "$(slot tdx)" tdx_connect
+}
