@@ -145,11 +145,12 @@ $(TSMCTL): $(LOADER_SRCS) $(LOADER_HDRS) $(UAPI) $(LIBBPF_A)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $(LOADER_SRCS) $(LDLIBS)
 
-$(O)/tests/unit/%: $(TOP)/tests/unit/%.c $(filter-out $(TOP)/loader/main.c,$(LOADER_SRCS)) $(LOADER_HDRS) $(LIBBPF_A)
+# Unit tests link the loader's pure helpers, not the CLI.
+UNIT_LIB_SRCS := $(TOP)/loader/names.c $(TOP)/loader/json_writer.c
+$(O)/tests/unit/%: $(TOP)/tests/unit/%.c $(UNIT_LIB_SRCS) $(LOADER_HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(USER_CFLAGS) -I$(TOP)/loader -o $@ $< \
-		$(filter-out $(TOP)/loader/main.c,$(LOADER_SRCS)) $(LDLIBS)
+	$(Q)$(CC) $(USER_CFLAGS) -I$(TOP)/loader -o $@ $< $(UNIT_LIB_SRCS)
 
 CHECKPATCH := $(TOOLS)/src/scripts/checkpatch.pl
 check:
