@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the Debian 6.12 guest kernel in QEMU (TCG, no KVM needed) on an
+# initramfs holding the build's artefacts, run one command as root, and exit
+# with its status.
+#
+# Usage: scripts/vm-run.sh --build BUILD_DIR [--timeout SECS] [--log FILE]
+#                          [--mem SIZE] [--smp N] [--cpu MODEL] [--append ARGS]
+#                          [--allow-splat] [--interactive]
+#                          [-- COMMAND...]
+#
+#   --build BUILD_DIR  build tree (see scripts/mkinitramfs.sh for what is packed)
+#   --timeout SECS     kill QEMU after SECS (default 1200) and exit 124
+#   --log FILE         console log (default BUILD_DIR/vm/console.log)
+#   --mem SIZE         guest memory (default 2G)
+#   --smp N            guest CPUs (default 2)
+#   --cpu MODEL        QEMU CPU model (default max)
+#   --append ARGS      extra kernel command line arguments
+#   --allow-splat      do not fail on kernel splats in the console log
+#   --interactive      `make shell`: console on this terminal, login shell,
+#                      no timeout; COMMAND (optional) runs before the shell.
+#                      Ctrl-A X kills QEMU, Ctrl-A C toggles the QEMU monitor.
+#   COMMAND...         joined with spaces into a bash script (like `ssh host
+#                      CMD...`) that the guest runs in /opt/tsmbpf with stdin
+#                      from /dev/null and stdout/stderr on the console.
+#
+# The guest console is streamed to stdout (CRs stripped) and saved to the
+# log.  Exit status:
+#   the command's status   parsed from the guest's "TSMBPF-EXIT-STATUS=<n>"
+#   3                      the command succeeded but scripts/scan-console.sh
+#                          found a kernel splat (lines shown as console-scan:)
+#   124                    timeout
+#   125                    no status marker: the guest panicked or crashed
+#   130                    interrupted (SIGINT/SIGTERM; QEMU gets it too)
+#   2                      usage error, 1 other host-side errors
+# A splat is reported after a failing command, timeout or crash too, but the
+# status above is kept.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+
+usage() {
+	sed -n '8,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+say() { printf 'vm-run: %s\n' "$*" >&2; }
+
+BUILD='' TIMEOUT=1200 LOG='' MEM=2G SMP=2 CPU=max EXTRA_APPEND='' ALLOW_SPLAT=0
+INTERACTIVE=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build) BUILD=${2:?}; shift 2 ;;
+	--timeout) TIMEOUT=${2:?}; shift 2 ;;
+	--log) LOG=${2:?}; shift 2 ;;
+	--mem) MEM=${2:?}; shift 2 ;;
+	--smp) SMP=${2:?}; shift 2 ;;
+	--cpu) CPU=${2:?}; shift 2 ;;
+	--append) EXTRA_APPEND=${2:?}; shift 2 ;;
+	--allow-splat) ALLOW_SPLAT=1; shift ;;
+	--interactive) INTERACTIVE=1; shift ;;
+	--) shift; break ;;
+	-h | --help) usage ;;
+	*) say "unknown argument '$1'"; usage ;;
+	esac
+done
+[ -n "$BUILD" ] || usage
+[ $# -gt 0 ] || [ "$INTERACTIVE" = 1 ] || { say "no COMMAND given"; usage; }
+[[ $TIMEOUT =~ ^[0-9]+$ ]] || { say "bad --timeout '$TIMEOUT'"; usage; }
+mkdir -p "$BUILD"
+BUILD=$(cd "$BUILD" && pwd)
+
+KVER=${KVER:-$("$TOP/scripts/kver.sh")} || { say "no 6.12 guest kernel"; exit 1; }
+KERNEL=/boot/vmlinuz-$KVER
+[ -r "$KERNEL" ] || { say "cannot read $KERNEL"; exit 1; }
+command -v qemu-system-x86_64 >/dev/null || { say "qemu-system-x86 missing"; exit 1; }
+
+VMDIR=$BUILD/vm
+LOG=${LOG:-$VMDIR/console.log}
+mkdir -p "$VMDIR" "$(dirname "$LOG")"
+
+# ------------------------------------------------------------ initramfs --
+
+# Per-run names: runs on one build directory may overlap (the base tree
+# mkinitramfs.sh caches in $VMDIR is shared and locked).
+INITRD=$VMDIR/initramfs-$$.cpio
+CMDFILE=$VMDIR/cmd-$$.sh
+trap 'rm -f "$INITRD" "$CMDFILE"' EXIT
+mk=(--build "$BUILD" --kver "$KVER" --out "$INITRD")
+if [ $# -gt 0 ]; then
+	{
+		echo "# Written by scripts/vm-run.sh; run by the guest's /init."
+		echo "cd /opt/tsmbpf"
+		echo "$*"
+	} >"$CMDFILE"
+	mk+=(--cmd "$CMDFILE")
+fi
+[ "$INTERACTIVE" = 1 ] && mk+=(--interactive)
+"$TOP/scripts/mkinitramfs.sh" "${mk[@]}"
+
+# ---------------------------------------------------------------- QEMU --
+
+# loglevel=5: the console shows KERN_WARNING and worse (WARN() splats are
+# KERN_WARNING), not the boot chatter.  panic=-1: reboot at once on panic,
+# which with -no-reboot ends QEMU; the missing status marker then says so.
+APPEND="console=ttyS0,115200 printk.time=1 loglevel=5 panic=-1"
+APPEND+=" panic_on_warn=0 tsc=reliable${EXTRA_APPEND:+ $EXTRA_APPEND}"
+QEMU=(qemu-system-x86_64 -accel tcg -cpu "$CPU" -smp "$SMP" -m "$MEM"
+	-nodefaults -no-user-config -display none -no-reboot
+	-kernel "$KERNEL" -initrd "$INITRD")
+
+if [ "$INTERACTIVE" = 1 ]; then
+	if [ -t 1 ] && size=$(stty size 2>/dev/null); then
+		APPEND+=" tsmbpf.rows=${size% *} tsmbpf.cols=${size#* }"
+	fi
+	APPEND+=" TERM=${TERM:-vt100}"
+	say "interactive guest, kernel $KVER; Ctrl-A X kills QEMU; log in $LOG"
+	# Ctrl-C goes to the guest (signal=off); Ctrl-A is QEMU's escape key.
+	"${QEMU[@]}" -append "$APPEND" \
+		-chardev "stdio,id=con,mux=on,signal=off,logfile=$LOG" \
+		-serial chardev:con -mon chardev=con,mode=readline
+	exit 0
+fi
+
+say "kernel $KVER, timeout ${TIMEOUT}s, log $LOG"
+start=$EPOCHREALTIME
+interrupted=
+trap 'interrupted=1' INT TERM
+set +e
+# stdin from /dev/null: QEMU must not put the terminal in raw mode or eat
+# the user's keystrokes.  --foreground: QEMU stays in the terminal's process
+# group, so Ctrl-C reaches it.
+timeout --foreground -k 10 "$TIMEOUT" \
+	"${QEMU[@]}" -append "$APPEND" -serial stdio </dev/null |
+	sed -u 's/\r//g' | tee "$LOG"
+qemu_rc=${PIPESTATUS[0]}
+set -e
+elapsed=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+
+# ---------------------------------------------------------------- verdict --
+
+# last_value KEY: the value of the last "KEY=value" the guest printed.
+last_value() {
+	grep -aoE "$1=[0-9.]+" "$LOG" | tail -n1 | cut -d= -f2 || true
+}
+status=$(last_value TSMBPF-EXIT-STATUS)
+boot=$(last_value 'TSMBPF-CMD-START uptime')
+if [ -n "$interrupted" ]; then
+	say "interrupted"
+	exit 130
+elif [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+	say "TIMEOUT: guest still running after ${TIMEOUT}s, QEMU killed"
+	rc=124
+elif [ -z "$status" ]; then
+	say "CRASH: guest ended without a TSMBPF-EXIT-STATUS line" \
+		"(kernel panic? QEMU status $qemu_rc); see $LOG"
+	rc=125
+else
+	say "guest command exited with status $status" \
+		"(${boot:-?}s guest boot, ${elapsed}s wall)"
+	rc=$status
+fi
+
+if ! scan=$("$TOP/scripts/scan-console.sh" "$LOG"); then
+	printf '%s\n' "$scan"
+	if [ "$ALLOW_SPLAT" = 1 ]; then
+		say "kernel splat in console log ignored (--allow-splat)"
+	else
+		say "FAIL: kernel splat in console log (lines above); full log in $LOG"
+		[ "$rc" = 0 ] && rc=3
+	fi
+fi
+exit "$rc"
