@@ -57,6 +57,10 @@ LOADER_SRCS := $(wildcard $(TOP)/loader/*.c)
 LOADER_HDRS := $(wildcard $(TOP)/loader/*.h)
 TSMCTL := $(O)/loader/tsmctl
 
+# Guest-side test programs, packed into /usr/local/bin of the guest.
+GUEST_BIN_SRCS := $(wildcard $(TOP)/tests/bin/*.c)
+GUEST_BINS := $(patsubst $(TOP)/tests/bin/%.c,$(O)/tests/bin/%,$(GUEST_BIN_SRCS))
+
 UNIT_SRCS := $(wildcard $(TOP)/tests/unit/test_*.c)
 UNIT_BINS := $(patsubst $(TOP)/tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRCS))
 
@@ -99,7 +103,7 @@ bench: deps
 	$(Q)$(VMRUN) -- bash /opt/tsmbpf/tests/bench.sh
 
 build: $(TSMBPF_KO) $(TESTMOD_KO) $(VMLINUX_H) $(POLICY_OBJS) $(POLICY_SKELS) \
-	$(TESTPOL_OBJS) $(TSMCTL) $(UNIT_BINS)
+	$(TESTPOL_OBJS) $(TSMCTL) $(UNIT_BINS) $(GUEST_BINS)
 
 test-run:
 	$(Q)$(TOP)/scripts/run-tests.sh $(O)
@@ -144,6 +148,11 @@ $(TSMCTL): $(LOADER_SRCS) $(LOADER_HDRS) $(UAPI) $(LIBBPF_A)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $(LOADER_SRCS) $(LDLIBS)
+
+$(O)/tests/bin/%: $(TOP)/tests/bin/%.c $(UAPI)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $<
 
 # Unit tests link the loader's pure helpers, not the CLI.
 UNIT_LIB_SRCS := $(TOP)/loader/names.c $(TOP)/loader/json_writer.c

@@ -11,19 +11,61 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-/* Step kfuncs: 0 or -errno; the platform code lands in tdi->last_fw_error. */
+/*
+ * Step kfuncs, sleepable: call them from bind() and unbind() loaded as
+ * SEC("struct_ops.s/..."), on the TDI the callback was given.  Each returns
+ * 0 or -errno; the platform's code lands in tdi->last_fw_error.
+ */
+extern int tsmbpf_tdi_lock(struct tsmbpf_tdi *tdi) __ksym;
+extern int tsmbpf_mmio_map(struct tsmbpf_tdi *tdi) __ksym;
+extern int tsmbpf_dma_setup(struct tsmbpf_tdi *tdi) __ksym;
+extern int tsmbpf_fence_clear(struct tsmbpf_tdi *tdi) __ksym;
 extern int tsmbpf_tdi_stop(struct tsmbpf_tdi *tdi) __ksym;
 extern int tsmbpf_mmio_unmap(struct tsmbpf_tdi *tdi) __ksym;
 extern int tsmbpf_dma_teardown(struct tsmbpf_tdi *tdi) __ksym;
+extern int tsmbpf_key_purge(struct tsmbpf_tdi *tdi) __ksym;
 extern int tsmbpf_tdi_reclaim(struct tsmbpf_tdi *tdi) __ksym;
 extern int tsmbpf_mmio_recover(struct tsmbpf_tdi *tdi) __ksym;
+
+/* State readers, any callback. */
+extern u32 tsmbpf_tdi_state(struct tsmbpf_tdi *tdi) __ksym;
+extern u32 tsmbpf_tdi_resources(struct tsmbpf_tdi *tdi) __ksym;
+extern u64 tsmbpf_tdi_mmio_pages(struct tsmbpf_tdi *tdi) __ksym;
+extern u32 tsmbpf_tdi_last_fw_error(struct tsmbpf_tdi *tdi) __ksym;
+
+extern void tsmbpf_error_bstr(const char *fmt__str, u64 *data,
+			      u32 data__sz) __ksym;
+
+/* Resource bits (uAPI #defines, not in BTF). */
+#define TSMBPF_RES_METADATA	(1U << 0)
+#define TSMBPF_RES_DMA		(1U << 1)
+#define TSMBPF_RES_SHARED_MMIO	(1U << 2)
+#define TSMBPF_RES_ACCEPTED	(1U << 3)
+#define TSMBPF_RES_FENCED	(1U << 4)
 
 /* Bits of tsmbpf_ops.platforms */
 #define TSMBPF_PLAT(p)		(1U << (p))
 
 /*
+ * tsmbpf_error(fmt, args...) - eject this policy with a message; integer
+ * conversions only (%d %u %x with l/ll).  Like sched_ext's scx_bpf_error().
+ */
+#define tsmbpf_error(fmt, args...)					\
+	({								\
+		static const char ___fmt[] = fmt;			\
+		unsigned long long ___param[___bpf_narg(args) + 1];	\
+									\
+		_Pragma("GCC diagnostic push")				\
+		_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")	\
+		___bpf_fill(___param, args);				\
+		_Pragma("GCC diagnostic pop")				\
+		tsmbpf_error_bstr(___fmt, ___param,			\
+				  sizeof(___param) - sizeof(___param[0])); \
+	})
+
+/*
  * TSMBPF_TRY - run a step; on failure return its error from the callback.
- * The core then finishes the teardown natively and records why.
+ * The core then finishes the operation natively and records why.
  */
 #define TSMBPF_TRY(step, tdi)				\
 	({						\

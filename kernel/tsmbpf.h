@@ -6,16 +6,48 @@
 #ifndef _TSMBPF_H
 #define _TSMBPF_H
 
+#include <linux/bitmap.h>
+#include <linux/kobject.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/sizes.h>
 #include <linux/types.h>
 #include <uapi/linux/tsmbpf.h>
+
+#include "tsmbpf_spt.h"
+
+/*
+ * Private MMIO layout.  Each bound TDI gets a 512 GiB window of guest
+ * physical space in the upper half of the VM's 48-bit GPA space, and each
+ * TDI owns a 512 GiB window of (emulated) host physical space.  BARs are
+ * placed in a window in descending size order, so each is naturally
+ * aligned and 6 x 64 GiB always fit.
+ */
+#define TSMBPF_WINDOW_SHIFT	39
+#define TSMBPF_GPA_WINDOWS	256
+#define TSMBPF_GPA_BASE		(1ULL << 47)
+#define TSMBPF_MAX_TDIS		8191
+#define TSMBPF_BAR_MIN		SZ_4K
+#define TSMBPF_BAR_MAX		SZ_64G
+
+/**
+ * struct tsmbpf_vm - a confidential VM (TD, SNP guest, realm)
+ * @id: object id
+ * @kref: lifetime
+ * @nr_bound: TDIs bound; destroy is refused while non-zero
+ * @lock: protects @windows
+ * @windows: GPA windows in use by bound TDIs
+ * @spt: the VM's secure page table for private MMIO
+ */
+struct tsmbpf_backend_ops;
 
 struct tsmbpf_vm {
 	u32 id;
 	struct kref kref;
-	/* TDIs bound to this VM; destroy is refused while non-zero */
 	atomic_t nr_bound;
+	struct mutex lock;
+	DECLARE_BITMAP(windows, TSMBPF_GPA_WINDOWS);
+	struct tsmbpf_spt spt;
 };
 
 /**
@@ -33,11 +65,21 @@ struct tsmbpf_vm {
  * @vbdf: guest BDF while bound
  * @viommu: vIOMMU type of the bind
  * @nonce: nonce returned by LOCK, to be echoed by START
+ * @window: GPA window while bound
+ * @bar_off: offset of each BAR in the TDI's GPA and HPA windows
+ * @lazy: private MMIO is mapped by faults, not at bind
+ * @fw_flags: private to the platform backend
  * @last_fw_error: last platform error seen on this TDI
  * @binds: completed binds
  * @unbinds: completed unbinds
+ * @mmio_assigned: private MMIO is assigned (mmio_map done, not unmapped)
+ * @cur_gen: generation of the policy (or slot table) the running operation
+ *	started under; carried by trace records
+ * @in_policy: a policy callback is running on this TDI
+ * @be: the platform backend, pinned for the TDI's life
  * @lock: serialises bind, accept, unbind and the steps of a policy
  * @kref: lifetime
+ * @kobj: /sys/kernel/tsmbpf/tdis/<id>, holds a reference
  */
 struct tsmbpf_tdi {
 	u32 id;
@@ -53,12 +95,58 @@ struct tsmbpf_tdi {
 	u32 vbdf;
 	u32 viommu;
 	u64 nonce;
+	u32 window;
+	u64 bar_off[TSMBPF_MAX_BARS];
+	bool lazy;
+	u32 fw_flags;
 	u32 last_fw_error;
 	u64 binds;
 	u64 unbinds;
+	bool mmio_assigned;
+	u64 cur_gen;
+	bool in_policy;
+	const struct tsmbpf_backend_ops *be;
 	struct mutex lock;
 	struct kref kref;
+	struct kobject kobj;
 };
+
+static inline u64 tsmbpf_tdi_gpa(const struct tsmbpf_tdi *tdi, u32 bar)
+{
+	return TSMBPF_GPA_BASE + ((u64)tdi->window << TSMBPF_WINDOW_SHIFT) +
+	       tdi->bar_off[bar];
+}
+
+static inline u64 tsmbpf_tdi_hpa(const struct tsmbpf_tdi *tdi, u32 bar)
+{
+	return ((u64)tdi->id << TSMBPF_WINDOW_SHIFT) + tdi->bar_off[bar];
+}
+
+/**
+ * struct tsmbpf_backend_ops - a platform's firmware
+ * @owner: module implementing it; pinned while TDIs of the platform exist
+ * @platform: enum tsmbpf_platform served
+ * @name: firmware name, e.g. "TDX module"
+ * @call: the firmware call of @step on @tdi.  Checks the platform's rules
+ *	against the TDI's current state and returns 0 if the step may
+ *	proceed, after which the core applies it; otherwise a negative errno
+ *	with the platform's code in @fw_error.  @arg is the nonce for
+ *	TSMBPF_STEP_TDI_START.  May sleep (firmware latency).
+ *	Context: process context, @tdi->lock held.
+ * @error: the TDI entered TDISP ERROR (a host event broke it); the
+ *	backend updates its own state (SEV-TIO fences the ASID's DMA).
+ *	Context: process context, @tdi->lock held.
+ */
+struct tsmbpf_backend_ops {
+	struct module *owner;
+	u32 platform;
+	const char *name;
+	int (*call)(struct tsmbpf_tdi *tdi, u32 step, u64 arg, u32 *fw_error);
+	void (*error)(struct tsmbpf_tdi *tdi);
+};
+
+int tsmbpf_backend_register(const struct tsmbpf_backend_ops *ops);
+void tsmbpf_backend_unregister(const struct tsmbpf_backend_ops *ops);
 
 /* Counters, exported in sysfs and through TSMBPF_STATS. */
 struct tsmbpf_counters {
@@ -70,6 +158,7 @@ struct tsmbpf_counters {
 	atomic64_t kfunc_calls;
 	atomic64_t fw_calls;
 	atomic64_t fw_refused;
+	atomic64_t faults;
 };
 
 extern struct tsmbpf_counters tsmbpf_stats;
@@ -85,30 +174,83 @@ struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg);
 int tsmbpf_tdi_destroy(u32 id);
 struct tsmbpf_tdi *tsmbpf_tdi_get(u32 id);
 void tsmbpf_tdi_put(struct tsmbpf_tdi *tdi);
-int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm, u32 vbdf,
-		    u32 viommu, u64 *nonce, u32 *fw_error);
+int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm,
+		    const struct tsmbpf_tdi_bind *arg, u64 *nonce, u32 *fw_error);
+int tsmbpf_tdi_fault(struct tsmbpf_tdi *tdi, u64 gpa, u64 *mapped);
+int tsmbpf_tdi_map(struct tsmbpf_tdi *tdi, u32 bar, u64 offset, u64 size,
+		   u32 flags);
+int tsmbpf_tdi_step_ioctl(struct tsmbpf_tdi *tdi, u32 step, u64 arg,
+			  u32 *fw_error);
+int tsmbpf_tdi_revoke_gate(struct tsmbpf_tdi *tdi, u32 event, u32 *verdict,
+			   bool *by_policy);
 int tsmbpf_tdi_accept(struct tsmbpf_tdi *tdi, u64 nonce, u32 *fw_error);
 int tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error);
 int tsmbpf_list(u32 what, u32 *ids, u32 room, u32 *count);
 u64 tsmbpf_nr_vms(void);
 u64 tsmbpf_nr_tdis(void);
-int tsmbpf_step(struct tsmbpf_tdi *tdi, u32 step, u32 *fw_error);
-void tsmbpf_native_unbind(struct tsmbpf_tdi *tdi);
+int tsmbpf_step(struct tsmbpf_tdi *tdi, u32 step, u64 arg, u32 *fw_error);
+int tsmbpf_tdi_device_error(struct tsmbpf_tdi *tdi);
+int tsmbpf_native_unbind(struct tsmbpf_tdi *tdi, u32 *fw_error);
+const char *tsmbpf_platform_name(u32 platform);
+const char *tsmbpf_step_name(u32 step);
 bool tsmbpf_tdi_torn_down(const struct tsmbpf_tdi *tdi);
 
 /* tsmbpf_struct_ops.c */
 struct bpf_prog;
+struct tsmbpf_ops;
+
+/**
+ * struct tsmbpf_policy - an attached policy
+ * @ops: the struct_ops value (kdata)
+ * @gen: generation, from the slot table's counter at attach or swap
+ * @timeout_ms: resolved deadline of one callback
+ * @ejected: set once by tsmbpf_policy_eject()
+ * @node: in the list of attached policies
+ */
+struct tsmbpf_policy {
+	struct tsmbpf_ops *ops;
+	u64 gen;
+	u32 timeout_ms;
+	atomic_t ejected;
+	struct list_head node;
+};
+
+/* A policy callback in progress; see tsmbpf_call_begin(). */
+struct tsmbpf_call {
+	struct list_head node;
+	struct tsmbpf_policy *pol;
+	struct tsmbpf_tdi *tdi;
+	const char *callback;
+	struct task_struct *task;
+	u64 start_ns;
+	u64 duration_ns;
+	bool error;
+	char msg[TSMBPF_EXIT_MSG_LEN];
+};
+
 int tsmbpf_struct_ops_init(void);
 bool tsmbpf_prog_is_policy(const struct bpf_prog *prog);
 u64 tsmbpf_policy_generation(void);
-int tsmbpf_policy_unbind(struct tsmbpf_tdi *tdi, u32 reason, bool *ran);
+struct tsmbpf_policy *tsmbpf_policy_enter(u32 platform, int *idx);
+void tsmbpf_policy_exit(int idx);
+bool tsmbpf_policy_sequences(const struct tsmbpf_policy *pol);
+void tsmbpf_call_begin(struct tsmbpf_call *call, struct tsmbpf_policy *pol,
+		       struct tsmbpf_tdi *tdi, const char *callback);
+u32 tsmbpf_call_end(struct tsmbpf_call *call);
+void tsmbpf_call_error(const char *msg);
+void tsmbpf_policy_eject(struct tsmbpf_call *call, u32 kind, s32 ret,
+			 u32 step);
+int tsmbpf_policy_info(u32 platform, struct tsmbpf_policy_info *pi);
 ssize_t tsmbpf_policy_show(char *buf);
 
 /* tsmbpf_kfuncs.c */
 int tsmbpf_kfuncs_init(void);
 
-/* tsmbpf_main.c */
+/* tsmbpf_sysfs.c */
+extern struct kobject *tsmbpf_kobj;
 int tsmbpf_sysfs_init(void);
 void tsmbpf_sysfs_exit(void);
+int tsmbpf_sysfs_tdi_add(struct tsmbpf_tdi *tdi);
+void tsmbpf_sysfs_tdi_del(struct tsmbpf_tdi *tdi);
 
 #endif /* _TSMBPF_H */

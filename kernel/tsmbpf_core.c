@@ -11,21 +11,110 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/random.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
 #include "tsmbpf.h"
+#include "tsmbpf_ops.h"
+
+#define CREATE_TRACE_POINTS
+#include "tsmbpf_trace.h"
 
 struct tsmbpf_counters tsmbpf_stats;
 
 static DEFINE_XARRAY_ALLOC1(tsmbpf_vms);
 static DEFINE_XARRAY_ALLOC1(tsmbpf_tdis);
 
+static DEFINE_MUTEX(tsmbpf_backends_lock);
+static const struct tsmbpf_backend_ops *tsmbpf_backends[TSMBPF_PLAT_NR];
+
+/**
+ * tsmbpf_backend_register - make a platform's firmware available
+ * @ops: the backend; @ops->platform must be free
+ *
+ * Return: 0, -EINVAL for an unknown platform, -EBUSY if taken.
+ * Context: process context.
+ */
+int tsmbpf_backend_register(const struct tsmbpf_backend_ops *ops)
+{
+	int ret = 0;
+
+	if (ops->platform >= TSMBPF_PLAT_NR || !ops->call)
+		return -EINVAL;
+	mutex_lock(&tsmbpf_backends_lock);
+	if (tsmbpf_backends[ops->platform])
+		ret = -EBUSY;
+	else
+		tsmbpf_backends[ops->platform] = ops;
+	mutex_unlock(&tsmbpf_backends_lock);
+	if (!ret)
+		pr_info("%s backend: %s\n", tsmbpf_platform_name(ops->platform),
+			ops->name);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(tsmbpf_backend_register);
+
+/**
+ * tsmbpf_backend_unregister - withdraw a platform's firmware
+ * @ops: the backend
+ *
+ * TDIs pin their backend's module, so none of the platform exists here.
+ * Context: process context.
+ */
+void tsmbpf_backend_unregister(const struct tsmbpf_backend_ops *ops)
+{
+	mutex_lock(&tsmbpf_backends_lock);
+	if (tsmbpf_backends[ops->platform] == ops)
+		tsmbpf_backends[ops->platform] = NULL;
+	mutex_unlock(&tsmbpf_backends_lock);
+}
+EXPORT_SYMBOL_GPL(tsmbpf_backend_unregister);
+
+static const char * const tsmbpf_plat_names[TSMBPF_PLAT_NR] = {
+	[TSMBPF_PLAT_TDX] = "tdx",
+	[TSMBPF_PLAT_SEV_TIO] = "sev-tio",
+	[TSMBPF_PLAT_CCA] = "cca",
+};
+
+const char *tsmbpf_step_name(u32 step)
+{
+	static const char * const names[TSMBPF_STEP_NR] = {
+		[TSMBPF_STEP_NONE] = "none",
+		[TSMBPF_STEP_TDI_LOCK] = "tdi_lock",
+		[TSMBPF_STEP_MMIO_MAP] = "mmio_map",
+		[TSMBPF_STEP_DMA_SETUP] = "dma_setup",
+		[TSMBPF_STEP_ACCEPT] = "accept",
+		[TSMBPF_STEP_TDI_START] = "tdi_start",
+		[TSMBPF_STEP_TDI_STOP] = "tdi_stop",
+		[TSMBPF_STEP_MMIO_UNMAP] = "mmio_unmap",
+		[TSMBPF_STEP_DMA_TEARDOWN] = "dma_teardown",
+		[TSMBPF_STEP_TDI_RECLAIM] = "tdi_reclaim",
+		[TSMBPF_STEP_MMIO_RECOVER] = "mmio_recover",
+		[TSMBPF_STEP_KEY_PURGE] = "key_purge",
+		[TSMBPF_STEP_FENCE_CLEAR] = "fence_clear",
+		[TSMBPF_STEP_DEVICE_ERROR] = "device_error",
+	};
+
+	return step < TSMBPF_STEP_NR ? names[step] : "?";
+}
+
+const char *tsmbpf_platform_name(u32 platform)
+{
+	return platform < TSMBPF_PLAT_NR ? tsmbpf_plat_names[platform] : "?";
+}
+EXPORT_SYMBOL_GPL(tsmbpf_platform_name);
+
 static void tsmbpf_vm_release(struct kref *kref)
 {
-	kfree(container_of(kref, struct tsmbpf_vm, kref));
+	struct tsmbpf_vm *vm = container_of(kref, struct tsmbpf_vm, kref);
+
+	tsmbpf_spt_destroy(&vm->spt);
+	mutex_destroy(&vm->lock);
+	kfree(vm);
 }
 
 void tsmbpf_vm_put(struct tsmbpf_vm *vm)
@@ -53,11 +142,17 @@ struct tsmbpf_vm *tsmbpf_vm_create(void)
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
 	if (!vm)
 		return ERR_PTR(-ENOMEM);
-	kref_init(&vm->kref);
-	atomic_set(&vm->nr_bound, 0);
-	ret = xa_alloc(&tsmbpf_vms, &vm->id, vm, xa_limit_31b, GFP_KERNEL);
+	ret = tsmbpf_spt_init(&vm->spt);
 	if (ret) {
 		kfree(vm);
+		return ERR_PTR(ret);
+	}
+	kref_init(&vm->kref);
+	atomic_set(&vm->nr_bound, 0);
+	mutex_init(&vm->lock);
+	ret = xa_alloc(&tsmbpf_vms, &vm->id, vm, xa_limit_31b, GFP_KERNEL);
+	if (ret) {
+		tsmbpf_vm_put(vm);
 		return ERR_PTR(ret);
 	}
 	return vm;
@@ -86,6 +181,8 @@ static void tsmbpf_tdi_release(struct kref *kref)
 {
 	struct tsmbpf_tdi *tdi = container_of(kref, struct tsmbpf_tdi, kref);
 
+	if (tdi->be)
+		module_put(tdi->be->owner);
 	mutex_destroy(&tdi->lock);
 	kfree(tdi);
 }
@@ -94,6 +191,7 @@ void tsmbpf_tdi_put(struct tsmbpf_tdi *tdi)
 {
 	kref_put(&tdi->kref, tsmbpf_tdi_release);
 }
+EXPORT_SYMBOL_GPL(tsmbpf_tdi_put);
 
 struct tsmbpf_tdi *tsmbpf_tdi_get(u32 id)
 {
@@ -106,9 +204,7 @@ struct tsmbpf_tdi *tsmbpf_tdi_get(u32 id)
 	xa_unlock(&tsmbpf_tdis);
 	return tdi;
 }
-
-#define TSMBPF_BAR_MIN	SZ_4K
-#define TSMBPF_BAR_MAX	(1ULL << 40)
+EXPORT_SYMBOL_GPL(tsmbpf_tdi_get);
 
 static bool tsmbpf_bdf_in_use(u32 bdf)
 {
@@ -120,6 +216,37 @@ static bool tsmbpf_bdf_in_use(u32 bdf)
 		if (t->bdf == bdf)
 			return true;
 	return false;
+}
+
+/* Place BARs largest first so that each is naturally aligned. */
+static void tsmbpf_tdi_layout(struct tsmbpf_tdi *tdi)
+{
+	bool placed[TSMBPF_MAX_BARS] = {};
+	u64 off = 0;
+	u32 n, i, big;
+
+	for (n = 0; n < tdi->nr_bars; n++) {
+		big = TSMBPF_MAX_BARS;
+		for (i = 0; i < tdi->nr_bars; i++)
+			if (!placed[i] && (big == TSMBPF_MAX_BARS ||
+					   tdi->bar_size[i] > tdi->bar_size[big]))
+				big = i;
+		placed[big] = true;
+		tdi->bar_off[big] = off;
+		off += tdi->bar_size[big];
+	}
+}
+
+static const struct tsmbpf_backend_ops *tsmbpf_backend_get(u32 platform)
+{
+	const struct tsmbpf_backend_ops *be;
+
+	mutex_lock(&tsmbpf_backends_lock);
+	be = tsmbpf_backends[platform];
+	if (be && !try_module_get(be->owner))
+		be = NULL;
+	mutex_unlock(&tsmbpf_backends_lock);
+	return be;
 }
 
 struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg)
@@ -142,7 +269,7 @@ struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg)
 		}
 		if (sz < TSMBPF_BAR_MIN || sz > TSMBPF_BAR_MAX ||
 		    !is_power_of_2(sz))
-			return ERR_PTR(-EINVAL);
+			return ERR_PTR(-ERANGE);
 	}
 
 	tdi = kzalloc(sizeof(*tdi), GFP_KERNEL);
@@ -153,19 +280,34 @@ struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg)
 	tdi->devset = arg->devset;
 	tdi->nr_bars = arg->nr_bars;
 	memcpy(tdi->bar_size, arg->bar_size, sizeof(tdi->bar_size));
+	tsmbpf_tdi_layout(tdi);
 	tdi->state = TSMBPF_TDISP_CONFIG_UNLOCKED;
 	tdi->res = TSMBPF_RES_SHARED_MMIO;
 	mutex_init(&tdi->lock);
 	kref_init(&tdi->kref);
 
+	tdi->be = tsmbpf_backend_get(arg->platform);
+	if (!tdi->be) {
+		pr_warn_ratelimited("no %s firmware backend: load tsmbpf_emu.ko\n",
+				    tsmbpf_platform_name(arg->platform));
+		tsmbpf_tdi_put(tdi);
+		return ERR_PTR(-ENODEV);
+	}
+
 	xa_lock(&tsmbpf_tdis);
 	if (tsmbpf_bdf_in_use(arg->bdf))
 		ret = -EEXIST;
 	else
-		ret = __xa_alloc(&tsmbpf_tdis, &tdi->id, tdi, xa_limit_31b,
-				 GFP_KERNEL);
+		ret = __xa_alloc(&tsmbpf_tdis, &tdi->id, tdi,
+				 XA_LIMIT(1, TSMBPF_MAX_TDIS), GFP_KERNEL);
 	xa_unlock(&tsmbpf_tdis);
 	if (ret) {
+		tsmbpf_tdi_put(tdi);
+		return ERR_PTR(ret == -EBUSY ? -ENOSPC : ret);
+	}
+	ret = tsmbpf_sysfs_tdi_add(tdi);
+	if (ret) {
+		xa_erase(&tsmbpf_tdis, tdi->id);
 		tsmbpf_tdi_put(tdi);
 		return ERR_PTR(ret);
 	}
@@ -186,6 +328,7 @@ int tsmbpf_tdi_destroy(u32 id)
 	} else if (xa_erase(&tsmbpf_tdis, id) != tdi) {
 		ret = -ENOENT;	/* lost a race with another destroy */
 	} else {
+		tsmbpf_sysfs_tdi_del(tdi);
 		tsmbpf_tdi_put(tdi);	/* the xarray's reference */
 	}
 	mutex_unlock(&tdi->lock);
@@ -238,60 +381,84 @@ int tsmbpf_list(u32 what, u32 *ids, u32 room, u32 *count)
 	return 0;
 }
 
-static u64 tsmbpf_tdi_mmio_pages(const struct tsmbpf_tdi *tdi)
+/* Private MMIO of every BAR out of the secure page table. */
+static int tsmbpf_tdi_zap(struct tsmbpf_tdi *tdi)
 {
-	u64 pages = 0;
+	long ret;
 	u32 i;
 
-	for (i = 0; i < tdi->nr_bars; i++)
-		pages += tdi->bar_size[i] >> PAGE_SHIFT;
-	return pages;
+	for (i = 0; i < tdi->nr_bars; i++) {
+		ret = tsmbpf_spt_zap(&tdi->vm->spt, tsmbpf_tdi_gpa(tdi, i),
+				     tdi->bar_size[i]);
+		if (ret < 0)
+			return ret;
+		tdi->mmio_pages -= min_t(u64, ret, tdi->mmio_pages);
+	}
+	return 0;
 }
 
-/*
- * tsmbpf_step - perform one step of bind or unbind on @tdi
- *
- * The TDISP rules that hold on every platform are checked here; the
- * platform firmware's ordering rules are the backend's.  Returns 0 or a
- * negative errno, with the platform code in @fw_error.
- *
- * Context: process context, @tdi->lock held.
- */
-int tsmbpf_step(struct tsmbpf_tdi *tdi, u32 step, u32 *fw_error)
+static int tsmbpf_tdi_map_all(struct tsmbpf_tdi *tdi)
 {
-	lockdep_assert_held(&tdi->lock);
+	int ret = 0;
+	u32 i;
 
-	*fw_error = TSMBPF_FW_OK;
-	atomic64_inc(&tsmbpf_stats.fw_calls);
+	for (i = 0; i < tdi->nr_bars; i++) {
+		ret = tsmbpf_spt_map(&tdi->vm->spt, tsmbpf_tdi_gpa(tdi, i),
+				     tsmbpf_tdi_hpa(tdi, i), tdi->bar_size[i], 0);
+		if (ret)
+			break;
+		tdi->mmio_pages += tdi->bar_size[i] >> PAGE_SHIFT;
+	}
+	if (ret)
+		tsmbpf_tdi_zap(tdi);
+	return ret;
+}
+
+static int tsmbpf_tdi_accept_all(struct tsmbpf_tdi *tdi)
+{
+	long ret;
+	u32 i;
+
+	for (i = 0; i < tdi->nr_bars; i++) {
+		ret = tsmbpf_spt_accept(&tdi->vm->spt, tsmbpf_tdi_gpa(tdi, i),
+					tdi->bar_size[i]);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* The host side of a step the firmware allowed. */
+static int tsmbpf_apply(struct tsmbpf_tdi *tdi, u32 step)
+{
+	int ret;
 
 	switch (step) {
 	case TSMBPF_STEP_TDI_LOCK:
-		if (tdi->state != TSMBPF_TDISP_CONFIG_UNLOCKED)
-			goto bad_state;
 		tdi->state = TSMBPF_TDISP_CONFIG_LOCKED;
 		tdi->res |= TSMBPF_RES_METADATA;
 		tdi->nonce = get_random_u64() | 1;
 		break;
 	case TSMBPF_STEP_MMIO_MAP:
-		if (tdi->state != TSMBPF_TDISP_CONFIG_LOCKED)
-			goto bad_state;
+		/* the shared mapping goes first: the MMIO turns private */
 		tdi->res &= ~TSMBPF_RES_SHARED_MMIO;
-		tdi->mmio_pages = tsmbpf_tdi_mmio_pages(tdi);
+		if (!tdi->lazy) {
+			ret = tsmbpf_tdi_map_all(tdi);
+			if (ret)
+				return ret;
+		}
+		tdi->mmio_assigned = true;
 		break;
 	case TSMBPF_STEP_DMA_SETUP:
-		if (tdi->state != TSMBPF_TDISP_CONFIG_LOCKED)
-			goto bad_state;
 		tdi->res |= TSMBPF_RES_DMA;
 		break;
 	case TSMBPF_STEP_ACCEPT:
-		if (tdi->state != TSMBPF_TDISP_CONFIG_LOCKED)
-			goto bad_state;
+		ret = tsmbpf_tdi_accept_all(tdi);
+		if (ret)
+			return ret;
 		tdi->res |= TSMBPF_RES_ACCEPTED;
 		break;
 	case TSMBPF_STEP_TDI_START:
-		if (tdi->state != TSMBPF_TDISP_CONFIG_LOCKED ||
-		    !(tdi->res & TSMBPF_RES_ACCEPTED))
-			goto bad_state;
 		tdi->state = TSMBPF_TDISP_RUN;
 		break;
 	case TSMBPF_STEP_TDI_STOP:
@@ -299,32 +466,106 @@ int tsmbpf_step(struct tsmbpf_tdi *tdi, u32 step, u32 *fw_error)
 		tdi->res &= ~TSMBPF_RES_ACCEPTED;
 		break;
 	case TSMBPF_STEP_MMIO_UNMAP:
-		tdi->mmio_pages = 0;
+		if (tdi->vm) {
+			ret = tsmbpf_tdi_zap(tdi);
+			if (ret)
+				return ret;
+		}
+		tdi->mmio_assigned = false;
 		break;
 	case TSMBPF_STEP_DMA_TEARDOWN:
 		tdi->res &= ~TSMBPF_RES_DMA;
 		break;
 	case TSMBPF_STEP_TDI_RECLAIM:
-		if (tdi->state != TSMBPF_TDISP_CONFIG_UNLOCKED &&
-		    tdi->state != TSMBPF_TDISP_ERROR)
-			goto bad_state;
-		tdi->res &= ~TSMBPF_RES_METADATA;
+		tdi->res &= ~(TSMBPF_RES_METADATA | TSMBPF_RES_ACCEPTED);
 		tdi->state = TSMBPF_TDISP_CONFIG_UNLOCKED;
 		break;
 	case TSMBPF_STEP_MMIO_RECOVER:
-		if (tdi->state != TSMBPF_TDISP_CONFIG_UNLOCKED ||
-		    tdi->mmio_pages)
-			goto bad_state;
 		tdi->res |= TSMBPF_RES_SHARED_MMIO;
 		break;
-	default:
-		return -EINVAL;
+	case TSMBPF_STEP_KEY_PURGE:
+		break;
+	case TSMBPF_STEP_FENCE_CLEAR:
+		tdi->res &= ~TSMBPF_RES_FENCED;
+		break;
 	}
 	return 0;
+}
 
-bad_state:
-	atomic64_inc(&tsmbpf_stats.fw_refused);
-	return -EPERM;
+/* Tell the policy of @tdi's platform the outcome of a step. */
+static void tsmbpf_notify(struct tsmbpf_tdi *tdi, u32 step, int result)
+{
+	struct tsmbpf_policy *pol;
+	int idx;
+
+	pol = tsmbpf_policy_enter(tdi->platform, &idx);
+	if (pol && pol->ops->event)
+		pol->ops->event(tdi, step, result);
+	tsmbpf_policy_exit(idx);
+}
+
+/**
+ * tsmbpf_step - perform one step of bind or unbind on @tdi
+ * @tdi: the TDI
+ * @step: enum tsmbpf_step, a firmware call
+ * @arg: the nonce for TSMBPF_STEP_TDI_START
+ * @fw_error: out, the platform's code when the firmware refuses
+ *
+ * The platform backend checks its firmware's rules; if it allows the step
+ * the core applies it (state, resources, secure page table).
+ *
+ * Return: 0 or a negative errno.
+ * Context: process context, may sleep, @tdi->lock held.
+ */
+int tsmbpf_step(struct tsmbpf_tdi *tdi, u32 step, u64 arg, u32 *fw_error)
+{
+	int ret;
+
+	lockdep_assert_held(&tdi->lock);
+	*fw_error = TSMBPF_FW_OK;
+	if (step == TSMBPF_STEP_NONE || step >= TSMBPF_STEP_DEVICE_ERROR)
+		return -EINVAL;
+	switch (step) {
+	case TSMBPF_STEP_TDI_LOCK:
+	case TSMBPF_STEP_MMIO_MAP:
+	case TSMBPF_STEP_DMA_SETUP:
+	case TSMBPF_STEP_ACCEPT:
+	case TSMBPF_STEP_TDI_START:
+		if (!tdi->vm)
+			return -ENOTCONN;
+		break;
+	}
+
+	atomic64_inc(&tsmbpf_stats.fw_calls);
+	ret = tdi->be->call(tdi, step, arg, fw_error);
+	if (ret) {
+		atomic64_inc(&tsmbpf_stats.fw_refused);
+		tdi->last_fw_error = *fw_error;
+	} else {
+		ret = tsmbpf_apply(tdi, step);
+	}
+	trace_tsmbpf_step(tdi, step, ret, *fw_error);
+	tsmbpf_notify(tdi, step, ret);
+	return ret;
+}
+
+/**
+ * tsmbpf_tdi_device_error - the device left LOCKED or RUN for ERROR
+ * @tdi: the TDI
+ *
+ * Return: 0, or -EINVAL if the TDI is not LOCKED or RUN.
+ * Context: process context, @tdi->lock held.
+ */
+int tsmbpf_tdi_device_error(struct tsmbpf_tdi *tdi)
+{
+	lockdep_assert_held(&tdi->lock);
+	if (tdi->state != TSMBPF_TDISP_CONFIG_LOCKED &&
+	    tdi->state != TSMBPF_TDISP_RUN)
+		return -EINVAL;
+	tdi->state = TSMBPF_TDISP_ERROR;
+	if (tdi->be->error)
+		tdi->be->error(tdi);
+	return 0;
 }
 
 /*
@@ -334,7 +575,8 @@ bad_state:
  */
 bool tsmbpf_tdi_torn_down(const struct tsmbpf_tdi *tdi)
 {
-	return tdi->state == TSMBPF_TDISP_CONFIG_UNLOCKED && !tdi->mmio_pages &&
+	return tdi->state == TSMBPF_TDISP_CONFIG_UNLOCKED &&
+	       !tdi->mmio_pages && !tdi->mmio_assigned &&
 	       !(tdi->res & (TSMBPF_RES_DMA | TSMBPF_RES_METADATA));
 }
 
@@ -353,9 +595,10 @@ static bool tsmbpf_step_done(const struct tsmbpf_tdi *tdi, u32 step)
 {
 	switch (step) {
 	case TSMBPF_STEP_TDI_STOP:
+		/* reclaim also ends in CONFIG_UNLOCKED; stop what's locked */
 		return tdi->state == TSMBPF_TDISP_CONFIG_UNLOCKED;
 	case TSMBPF_STEP_MMIO_UNMAP:
-		return !tdi->mmio_pages;
+		return !tdi->mmio_pages && !tdi->mmio_assigned;
 	case TSMBPF_STEP_DMA_TEARDOWN:
 		return !(tdi->res & TSMBPF_RES_DMA);
 	case TSMBPF_STEP_TDI_RECLAIM:
@@ -364,57 +607,172 @@ static bool tsmbpf_step_done(const struct tsmbpf_tdi *tdi, u32 step)
 	return true;
 }
 
+/* The first step of the native order @tdi still needs, 0 if none. */
+static u32 tsmbpf_missing_step(const struct tsmbpf_tdi *tdi)
+{
+	const u32 *order = tsmbpf_native_order[tdi->platform];
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(tsmbpf_native_order[0]); i++)
+		if (!tsmbpf_step_done(tdi, order[i]))
+			return order[i];
+	return TSMBPF_STEP_NONE;
+}
+
+#define TSMBPF_NATIVE_TRIES	3
+
 /**
  * tsmbpf_native_unbind - the built-in teardown of @tdi's platform
  * @tdi: the TDI
+ * @fw_error: out, the last platform code seen
  *
  * Runs the platform's order from wherever the TDI stands, skipping steps
- * already done, so it also completes what a policy left half done.
+ * already done, so it also completes what a policy or a failed bind left
+ * half done.  A refused step is retried (firmware busy, a transient
+ * error); one that keeps failing stops the sequence.
  *
+ * Return: 0 when the TDI is torn down, else the step's errno.
  * Context: process context, @tdi->lock held.
  */
-void tsmbpf_native_unbind(struct tsmbpf_tdi *tdi)
+int tsmbpf_native_unbind(struct tsmbpf_tdi *tdi, u32 *fw_error)
 {
 	const u32 *order = tsmbpf_native_order[tdi->platform];
-	u32 fw_error;
-	int i, ret;
+	int i, try, ret = 0;
 
 	lockdep_assert_held(&tdi->lock);
 	for (i = 0; i < ARRAY_SIZE(tsmbpf_native_order[0]); i++) {
 		if (tsmbpf_step_done(tdi, order[i]))
 			continue;
-		ret = tsmbpf_step(tdi, order[i], &fw_error);
+		for (try = 0; try < TSMBPF_NATIVE_TRIES; try++) {
+			ret = tsmbpf_step(tdi, order[i], 0, fw_error);
+			if (!ret)
+				break;
+		}
 		if (ret) {
-			tdi->last_fw_error = fw_error;
-			pr_err("tdi %u: native step %u failed: %d (fw %#x)\n",
-			       tdi->id, order[i], ret, fw_error);
+			pr_err("tdi %u: native %s teardown stuck at step %u: %d (fw %#x)\n",
+			       tdi->id, tsmbpf_platform_name(tdi->platform),
+			       order[i], ret, *fw_error);
+			return ret;
 		}
 	}
+	return 0;
+}
+
+static int tsmbpf_tdi_attach_vm(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm)
+{
+	unsigned long w;
+
+	mutex_lock(&vm->lock);
+	w = find_first_zero_bit(vm->windows, TSMBPF_GPA_WINDOWS);
+	if (w < TSMBPF_GPA_WINDOWS)
+		__set_bit(w, vm->windows);
+	mutex_unlock(&vm->lock);
+	if (w >= TSMBPF_GPA_WINDOWS)
+		return -ENOSPC;
+	kref_get(&vm->kref);
+	atomic_inc(&vm->nr_bound);
+	tdi->vm = vm;
+	tdi->window = w;
+	return 0;
 }
 
 static void tsmbpf_tdi_detach_vm(struct tsmbpf_tdi *tdi)
 {
-	atomic_dec(&tdi->vm->nr_bound);
-	tsmbpf_vm_put(tdi->vm);
+	struct tsmbpf_vm *vm = tdi->vm;
+
+	mutex_lock(&vm->lock);
+	__clear_bit(tdi->window, vm->windows);
+	mutex_unlock(&vm->lock);
+	atomic_dec(&vm->nr_bound);
 	tdi->vm = NULL;
 	tdi->vbdf = 0;
 	tdi->viommu = TSMBPF_VIOMMU_NONE;
+	tdi->lazy = false;
+	tsmbpf_vm_put(vm);
 }
 
-int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm, u32 vbdf,
-		    u32 viommu, u64 *nonce, u32 *fw_error)
+/* After a teardown: shared MMIO back, VM released. */
+static void tsmbpf_tdi_finish_unbind(struct tsmbpf_tdi *tdi)
+{
+	u32 fw_error;
+
+	if (!(tdi->res & TSMBPF_RES_SHARED_MMIO))
+		tsmbpf_step(tdi, TSMBPF_STEP_MMIO_RECOVER, 0, &fw_error);
+	tsmbpf_tdi_detach_vm(tdi);
+}
+
+/* The TDI a bind() left behind: locked, MMIO assigned, DMA set up. */
+static bool tsmbpf_tdi_bound(const struct tsmbpf_tdi *tdi)
+{
+	return tdi->state == TSMBPF_TDISP_CONFIG_LOCKED &&
+	       (tdi->res & TSMBPF_RES_METADATA) && tdi->mmio_assigned &&
+	       (tdi->res & TSMBPF_RES_DMA);
+}
+
+static bool tsmbpf_bad_errno(s32 ret)
+{
+	return ret > 0 || ret < -MAX_ERRNO;
+}
+
+/*
+ * Run the policy's bind().  A firmware error it returns fails the bind;
+ * returning success on a TDI that is not fully bound, or misbehaving,
+ * ejects the policy and fails the bind with -EPROTO.
+ */
+static int tsmbpf_policy_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_policy *pol,
+			      u32 *fw_error)
+{
+	struct tsmbpf_call call;
+	u32 kind;
+	s32 ret;
+
+	tdi->cur_gen = pol->gen;
+	tdi->in_policy = true;
+	tsmbpf_call_begin(&call, pol, tdi, "bind");
+	ret = pol->ops->bind(tdi);
+	kind = tsmbpf_call_end(&call);
+	tdi->in_policy = false;
+	*fw_error = tdi->last_fw_error;
+
+	if (!kind && tsmbpf_bad_errno(ret)) {
+		snprintf(call.msg, sizeof(call.msg),
+			 "bind() returned %d, not 0 or -errno", ret);
+		kind = TSMBPF_EXIT_BAD_RETURN;
+	}
+	if (!kind && !ret && !tsmbpf_tdi_bound(tdi)) {
+		snprintf(call.msg, sizeof(call.msg),
+			 "bind() returned 0 but the TDI is not locked with MMIO and DMA");
+		kind = TSMBPF_EXIT_INVARIANT;
+	}
+	if (kind) {
+		tsmbpf_policy_eject(&call, kind, ret, TSMBPF_STEP_NONE);
+		return -EPROTO;
+	}
+	return ret;
+}
+
+int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm,
+		    const struct tsmbpf_tdi_bind *arg, u64 *nonce, u32 *fw_error)
 {
 	static const u32 steps[] = { TSMBPF_STEP_TDI_LOCK,
 				     TSMBPF_STEP_MMIO_MAP,
 				     TSMBPF_STEP_DMA_SETUP };
-	int i, ret = 0;
+	struct tsmbpf_policy *pol;
+	const char *name = "native";
+	u32 undo_error;
+	int i, idx, ret = 0;
+	u64 t0;
 
 	*fw_error = TSMBPF_FW_OK;
-	if (viommu > TSMBPF_VIOMMU_SMMUV3)
+	if (arg->flags & ~TSMBPF_BIND_LAZY_MMIO)
 		return -EINVAL;
-	/* A vIOMMU that translates only T=0 traffic cannot carry a TDI. */
-	if (viommu == TSMBPF_VIOMMU_SMMUV3)
+	if (arg->viommu > TSMBPF_VIOMMU_SMMUV3)
+		return -EINVAL;
+	/* A vIOMMU that cannot translate T=1 traffic cannot carry a TDI. */
+	if (arg->viommu == TSMBPF_VIOMMU_SMMUV3)
 		return -EOPNOTSUPP;
+	if (arg->vbdf > 0xffff)
+		return -ERANGE;
 
 	mutex_lock(&tdi->lock);
 	if (tdi->vm) {
@@ -425,28 +783,44 @@ int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm, u32 vbdf,
 		ret = -EBADFD;
 		goto out_unlock;
 	}
-	kref_get(&vm->kref);
-	atomic_inc(&vm->nr_bound);
-	tdi->vm = vm;
-	tdi->vbdf = vbdf;
-	tdi->viommu = viommu;
+	ret = tsmbpf_tdi_attach_vm(tdi, vm);
+	if (ret)
+		goto out_unlock;
+	tdi->vbdf = arg->vbdf;
+	tdi->viommu = arg->viommu;
+	tdi->lazy = arg->flags & TSMBPF_BIND_LAZY_MMIO;
 
-	for (i = 0; i < ARRAY_SIZE(steps); i++) {
-		ret = tsmbpf_step(tdi, steps[i], fw_error);
-		if (ret)
-			goto err_undo;
+	t0 = ktime_get_ns();
+	pol = tsmbpf_policy_enter(tdi->platform, &idx);
+	if (tsmbpf_policy_sequences(pol) && pol->ops->bind) {
+		ret = tsmbpf_policy_bind(tdi, pol, fw_error);
+		name = pol->ops->name;
+	} else {
+		tdi->cur_gen = tsmbpf_policy_generation();
+		ret = 0;
+		/* SEV-TIO: a fence left by an ERROR goes before the next bind */
+		if (tdi->res & TSMBPF_RES_FENCED)
+			ret = tsmbpf_step(tdi, TSMBPF_STEP_FENCE_CLEAR, 0,
+					  fw_error);
+		for (i = 0; !ret && i < ARRAY_SIZE(steps); i++)
+			ret = tsmbpf_step(tdi, steps[i], 0, fw_error);
 	}
+	trace_tsmbpf_bind(tdi, name, ret, ktime_get_ns() - t0);
+	tsmbpf_policy_exit(idx);
+	if (ret)
+		goto err_undo;
 	*nonce = tdi->nonce;
 	tdi->binds++;
 	atomic64_inc(&tsmbpf_stats.binds);
 	goto out_unlock;
 
 err_undo:
-	tdi->last_fw_error = *fw_error;
-	tsmbpf_native_unbind(tdi);
-	if (!(tdi->res & TSMBPF_RES_SHARED_MMIO))
-		tsmbpf_step(tdi, TSMBPF_STEP_MMIO_RECOVER, &(u32){0});
-	tsmbpf_tdi_detach_vm(tdi);
+	if (tsmbpf_native_unbind(tdi, &undo_error)) {
+		/* the firmware will not let go: keep the TDI bound, visibly */
+		pr_err("tdi %u: bind failed and could not be undone\n", tdi->id);
+		goto out_unlock;
+	}
+	tsmbpf_tdi_finish_unbind(tdi);
 out_unlock:
 	mutex_unlock(&tdi->lock);
 	return ret;
@@ -456,24 +830,61 @@ int tsmbpf_tdi_accept(struct tsmbpf_tdi *tdi, u64 nonce, u32 *fw_error)
 {
 	int ret;
 
+	*fw_error = TSMBPF_FW_OK;
 	mutex_lock(&tdi->lock);
 	if (!tdi->vm) {
 		ret = -ENOTCONN;
 		goto out_unlock;
 	}
-	ret = tsmbpf_step(tdi, TSMBPF_STEP_ACCEPT, fw_error);
-	if (ret)
-		goto out_unlock;
-	if (nonce != tdi->nonce) {
-		ret = -EPERM;
-		goto out_unlock;
+	if (!(tdi->res & TSMBPF_RES_ACCEPTED)) {
+		ret = tsmbpf_step(tdi, TSMBPF_STEP_ACCEPT, 0, fw_error);
+		if (ret)
+			goto out_unlock;
 	}
-	ret = tsmbpf_step(tdi, TSMBPF_STEP_TDI_START, fw_error);
+	ret = tsmbpf_step(tdi, TSMBPF_STEP_TDI_START, nonce, fw_error);
 out_unlock:
-	if (ret)
-		tdi->last_fw_error = *fw_error;
 	mutex_unlock(&tdi->lock);
 	return ret;
+}
+
+/*
+ * Run the policy's unbind() and hold it to the invariant.  Returns true if
+ * the policy tore the TDI down; otherwise the policy has been ejected with
+ * an exit record naming the first step it left undone, and the caller
+ * finishes natively.
+ */
+static bool tsmbpf_policy_unbind(struct tsmbpf_tdi *tdi,
+				 struct tsmbpf_policy *pol, u32 reason)
+{
+	struct tsmbpf_call call;
+	u32 kind, step;
+	s32 ret;
+
+	tdi->cur_gen = pol->gen;
+	tdi->in_policy = true;
+	tsmbpf_call_begin(&call, pol, tdi, "unbind");
+	ret = pol->ops->unbind(tdi, reason);
+	kind = tsmbpf_call_end(&call);
+	tdi->in_policy = false;
+
+	if (!kind && tsmbpf_bad_errno(ret)) {
+		snprintf(call.msg, sizeof(call.msg),
+			 "unbind() returned %d, not 0 or -errno", ret);
+		kind = TSMBPF_EXIT_BAD_RETURN;
+	}
+	step = tsmbpf_missing_step(tdi);
+	if (!kind && !tsmbpf_tdi_torn_down(tdi)) {
+		snprintf(call.msg, sizeof(call.msg),
+			 "unbind() returned %d with the TDI %s: %s not done",
+			 ret, tdi->state == TSMBPF_TDISP_CONFIG_UNLOCKED ?
+			 "unlocked" : "not stopped",
+			 tsmbpf_step_name(step));
+		kind = TSMBPF_EXIT_INVARIANT;
+	}
+	if (!kind)
+		return true;
+	tsmbpf_policy_eject(&call, kind, ret, step);
+	return tsmbpf_tdi_torn_down(tdi);
 }
 
 /**
@@ -484,12 +895,17 @@ out_unlock:
  *
  * The policy attached to the TDI's platform sequences the teardown; with
  * none, or when the policy leaves the TDI half done, the native sequence
- * does.  Either way the TDI ends CONFIG_UNLOCKED and shared.
+ * does.  Either way the TDI ends CONFIG_UNLOCKED and shared, unless the
+ * firmware keeps refusing a step: then the TDI stays bound and the error
+ * is returned, so that the unbind can be retried.
  */
 int tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error)
 {
-	bool ran = false;
-	int ret = 0;
+	struct tsmbpf_policy *pol;
+	const char *name = "native";
+	bool done = false;
+	int idx, ret = 0;
+	u64 t0;
 
 	*fw_error = TSMBPF_FW_OK;
 	if (reason >= TSMBPF_UNBIND_REASON_NR)
@@ -500,19 +916,29 @@ int tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error)
 		ret = -ENOTCONN;
 		goto out_unlock;
 	}
+	tdi->last_fw_error = TSMBPF_FW_OK;
 
-	tsmbpf_policy_unbind(tdi, reason, &ran);
-	if (ran && tsmbpf_tdi_torn_down(tdi)) {
+	t0 = ktime_get_ns();
+	pol = tsmbpf_policy_enter(tdi->platform, &idx);
+	if (tsmbpf_policy_sequences(pol) && pol->ops->unbind) {
+		name = pol->ops->name;
+		done = tsmbpf_policy_unbind(tdi, pol, reason);
+	} else {
+		tdi->cur_gen = tsmbpf_policy_generation();
+	}
+	if (done) {
 		atomic64_inc(&tsmbpf_stats.unbinds_policy);
 	} else {
-		tsmbpf_native_unbind(tdi);
-		atomic64_inc(&tsmbpf_stats.unbinds_native);
+		ret = tsmbpf_native_unbind(tdi, fw_error);
+		if (!ret)
+			atomic64_inc(&tsmbpf_stats.unbinds_native);
 	}
-	if (!(tdi->res & TSMBPF_RES_SHARED_MMIO))
-		tsmbpf_step(tdi, TSMBPF_STEP_MMIO_RECOVER, fw_error);
+	trace_tsmbpf_unbind(tdi, name, ret, ktime_get_ns() - t0);
+	tsmbpf_policy_exit(idx);
+	if (ret)
+		goto out_unlock;
 	*fw_error = tdi->last_fw_error;
-
-	tsmbpf_tdi_detach_vm(tdi);
+	tsmbpf_tdi_finish_unbind(tdi);
 	tdi->unbinds++;
 	atomic64_inc(&tsmbpf_stats.unbinds);
 out_unlock:
@@ -520,21 +946,186 @@ out_unlock:
 	return ret;
 }
 
+static int tsmbpf_tdi_bar_of(const struct tsmbpf_tdi *tdi, u64 gpa)
+{
+	u32 i;
+
+	for (i = 0; i < tdi->nr_bars; i++) {
+		u64 base = tsmbpf_tdi_gpa(tdi, i);
+
+		if (gpa >= base && gpa - base < tdi->bar_size[i])
+			return i;
+	}
+	return -EFAULT;
+}
+
+/* Private MMIO may be mapped while assigned and the TDI not stopped. */
+static int tsmbpf_tdi_can_map(const struct tsmbpf_tdi *tdi)
+{
+	if (!tdi->vm)
+		return -ENOTCONN;
+	if (!tdi->mmio_assigned ||
+	    (tdi->state != TSMBPF_TDISP_CONFIG_LOCKED &&
+	     tdi->state != TSMBPF_TDISP_RUN))
+		return -EBADFD;
+	return 0;
+}
+
+/**
+ * tsmbpf_tdi_fault - serve one private-MMIO fault
+ * @tdi: the TDI
+ * @gpa: faulting guest physical address
+ * @mapped: out, bytes mapped (4 KiB or 2 MiB), 0 if already mapped
+ *
+ * The fast path: native, no policy.
+ * Context: process context.
+ */
+int tsmbpf_tdi_fault(struct tsmbpf_tdi *tdi, u64 gpa, u64 *mapped)
+{
+	int bar, ret;
+
+	*mapped = 0;
+	mutex_lock(&tdi->lock);
+	ret = tsmbpf_tdi_can_map(tdi);
+	if (ret)
+		goto out_unlock;
+	bar = tsmbpf_tdi_bar_of(tdi, gpa);
+	if (bar < 0) {
+		ret = bar;
+		goto out_unlock;
+	}
+	ret = tsmbpf_spt_fault(&tdi->vm->spt, gpa & PAGE_MASK,
+			       tsmbpf_tdi_gpa(tdi, bar), tsmbpf_tdi_hpa(tdi, bar),
+			       tdi->bar_size[bar], 0, mapped);
+	if (!ret) {
+		tdi->mmio_pages += *mapped >> PAGE_SHIFT;
+		atomic64_inc(&tsmbpf_stats.faults);
+	}
+out_unlock:
+	mutex_unlock(&tdi->lock);
+	return ret;
+}
+
+int tsmbpf_tdi_map(struct tsmbpf_tdi *tdi, u32 bar, u64 offset, u64 size,
+		   u32 flags)
+{
+	int ret;
+
+	if (flags & ~TSMBPF_MAP_4K)
+		return -EINVAL;
+	if (!size || !PAGE_ALIGNED(offset) || !PAGE_ALIGNED(size))
+		return -EINVAL;
+	mutex_lock(&tdi->lock);
+	ret = tsmbpf_tdi_can_map(tdi);
+	if (ret)
+		goto out_unlock;
+	if (bar >= tdi->nr_bars || offset >= tdi->bar_size[bar] ||
+	    size > tdi->bar_size[bar] - offset) {
+		ret = -ERANGE;
+		goto out_unlock;
+	}
+	ret = tsmbpf_spt_map(&tdi->vm->spt, tsmbpf_tdi_gpa(tdi, bar) + offset,
+			     tsmbpf_tdi_hpa(tdi, bar) + offset, size,
+			     flags & TSMBPF_MAP_4K ? TSMBPF_SPT_4K_ONLY : 0);
+	if (!ret)
+		tdi->mmio_pages += size >> PAGE_SHIFT;
+out_unlock:
+	mutex_unlock(&tdi->lock);
+	return ret;
+}
+
+/* TSMBPF_TDI_STEP: any step, in any order, for tests of firmware rules. */
+int tsmbpf_tdi_step_ioctl(struct tsmbpf_tdi *tdi, u32 step, u64 arg,
+			  u32 *fw_error)
+{
+	int ret;
+
+	*fw_error = TSMBPF_FW_OK;
+	if (step == TSMBPF_STEP_NONE || step >= TSMBPF_STEP_NR)
+		return -EINVAL;
+	mutex_lock(&tdi->lock);
+	if (step == TSMBPF_STEP_DEVICE_ERROR)
+		ret = tsmbpf_tdi_device_error(tdi);
+	else
+		ret = tsmbpf_step(tdi, step, arg, fw_error);
+	mutex_unlock(&tdi->lock);
+	return ret;
+}
+
+/**
+ * tsmbpf_tdi_revoke_gate - ask the policy how a host event proceeds
+ * @tdi: the TDI the event hits
+ * @event: enum tsmbpf_host_event
+ * @verdict: out, enum tsmbpf_verdict
+ * @by_policy: out, true if a policy decided
+ *
+ * Without a policy, or with one that answers outside enum tsmbpf_verdict
+ * (which ejects it), the verdict is TSMBPF_VERDICT_UNBIND: the safe order.
+ *
+ * Context: process context.
+ */
+int tsmbpf_tdi_revoke_gate(struct tsmbpf_tdi *tdi, u32 event, u32 *verdict,
+			   bool *by_policy)
+{
+	struct tsmbpf_policy *pol;
+	struct tsmbpf_call call;
+	u32 kind, v;
+	int idx;
+
+	if (event >= TSMBPF_EV_NR)
+		return -EINVAL;
+	*verdict = TSMBPF_VERDICT_UNBIND;
+	*by_policy = false;
+	mutex_lock(&tdi->lock);
+	if (!tdi->vm) {
+		mutex_unlock(&tdi->lock);
+		return -ENOTCONN;
+	}
+	pol = tsmbpf_policy_enter(tdi->platform, &idx);
+	if (tsmbpf_policy_sequences(pol) && pol->ops->revoke_gate) {
+		tdi->cur_gen = pol->gen;
+		tsmbpf_call_begin(&call, pol, tdi, "revoke_gate");
+		v = pol->ops->revoke_gate(tdi, event);
+		kind = tsmbpf_call_end(&call);
+		if (!kind && v >= TSMBPF_VERDICT_NR) {
+			snprintf(call.msg, sizeof(call.msg),
+				 "revoke_gate() returned verdict %u, not one of 0..%u",
+				 v, TSMBPF_VERDICT_NR - 1);
+			kind = TSMBPF_EXIT_BAD_RETURN;
+		}
+		if (kind) {
+			tsmbpf_policy_eject(&call, kind, v, TSMBPF_STEP_NONE);
+		} else {
+			*verdict = v;
+			*by_policy = true;
+		}
+	}
+	tsmbpf_policy_exit(idx);
+	mutex_unlock(&tdi->lock);
+	return 0;
+}
+
 void tsmbpf_core_exit(void)
 {
 	struct tsmbpf_tdi *tdi;
 	struct tsmbpf_vm *vm;
 	unsigned long idx;
+	u32 fw_error;
 
-	/* No policy can be attached here: it pins the module. */
+	/*
+	 * No policy can be attached (it pins the module) and no TDI can
+	 * exist (it pins its backend, which depends on this module); this
+	 * only guards against leaks.
+	 */
 	xa_for_each(&tsmbpf_tdis, idx, tdi) {
 		mutex_lock(&tdi->lock);
 		if (tdi->vm) {
-			tsmbpf_native_unbind(tdi);
+			tsmbpf_native_unbind(tdi, &fw_error);
 			tsmbpf_tdi_detach_vm(tdi);
 		}
 		mutex_unlock(&tdi->lock);
 		xa_erase(&tsmbpf_tdis, idx);
+		tsmbpf_sysfs_tdi_del(tdi);
 		tsmbpf_tdi_put(tdi);
 	}
 	xa_for_each(&tsmbpf_vms, idx, vm) {

@@ -9,11 +9,9 @@
 
 #include <linux/capability.h>
 #include <linux/fs.h>
-#include <linux/kobject.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
-#include <linux/sysfs.h>
 #include <linux/uaccess.h>
 
 #include "tsmbpf.h"
@@ -24,13 +22,13 @@
  * copied; a larger argsz from a newer userspace is fine.
  */
 static int tsmbpf_copy_arg(void *karg, size_t ksize, size_t minsz,
-			   const void __user *uarg)
+			   const void __user *uarg, u32 known_flags)
 {
 	u32 hdr[2];	/* argsz, flags */
 
 	if (copy_from_user(hdr, uarg, sizeof(hdr)))
 		return -EFAULT;
-	if (hdr[0] < minsz || hdr[1])
+	if (hdr[0] < minsz || (hdr[1] & ~known_flags))
 		return -EINVAL;
 	memset(karg, 0, ksize);
 	if (copy_from_user(karg, uarg, min_t(size_t, hdr[0], ksize)))
@@ -40,7 +38,7 @@ static int tsmbpf_copy_arg(void *karg, size_t ksize, size_t minsz,
 
 #define TSMBPF_GET_ARG(karg, last, uarg) \
 	tsmbpf_copy_arg(&(karg), sizeof(karg), \
-			offsetofend(typeof(karg), last), (uarg))
+			offsetofend(typeof(karg), last), (uarg), 0)
 
 /* Copy results back, no further than the caller's argsz. */
 static int tsmbpf_put_arg(void __user *uarg, const void *karg, size_t ksize)
@@ -114,7 +112,9 @@ static long tsmbpf_ioctl_tdi_bind(void __user *uarg)
 	struct tsmbpf_vm *vm;
 	int ret, ret2;
 
-	ret = TSMBPF_GET_ARG(arg, fw_error, uarg);
+	ret = tsmbpf_copy_arg(&arg, sizeof(arg),
+			      offsetofend(typeof(arg), fw_error), uarg,
+			      TSMBPF_BIND_LAZY_MMIO);
 	if (ret)
 		return ret;
 	tdi = tsmbpf_tdi_get(arg.tdi_id);
@@ -125,8 +125,7 @@ static long tsmbpf_ioctl_tdi_bind(void __user *uarg)
 		ret = -ENOENT;
 		goto out_put_tdi;
 	}
-	ret = tsmbpf_tdi_bind(tdi, vm, arg.vbdf, arg.viommu, &arg.nonce,
-			      &arg.fw_error);
+	ret = tsmbpf_tdi_bind(tdi, vm, &arg, &arg.nonce, &arg.fw_error);
 	ret2 = tsmbpf_put_arg(uarg, &arg, sizeof(arg));
 	ret = ret ?: ret2;
 	tsmbpf_vm_put(vm);
@@ -176,6 +175,7 @@ static long tsmbpf_ioctl_tdi_info(void __user *uarg)
 	struct tsmbpf_tdi_info arg;
 	struct tsmbpf_tdi *tdi;
 	int ret;
+	u32 i;
 
 	ret = TSMBPF_GET_ARG(arg, tdi_id, uarg);
 	if (ret)
@@ -198,6 +198,10 @@ static long tsmbpf_ioctl_tdi_info(void __user *uarg)
 	arg.binds = tdi->binds;
 	arg.unbinds = tdi->unbinds;
 	arg.last_fw_error = tdi->last_fw_error;
+	for (i = 0; i < tdi->nr_bars; i++) {
+		arg.bar_gpa[i] = tdi->vm ? tsmbpf_tdi_gpa(tdi, i) : 0;
+		arg.bar_hpa[i] = tsmbpf_tdi_hpa(tdi, i);
+	}
 	mutex_unlock(&tdi->lock);
 	tsmbpf_tdi_put(tdi);
 	return tsmbpf_put_arg(uarg, &arg, sizeof(arg));
@@ -216,6 +220,12 @@ static long tsmbpf_ioctl_vm_info(void __user *uarg)
 	if (!vm)
 		return -ENOENT;
 	arg.nr_bound = atomic_read(&vm->nr_bound);
+	mutex_lock(&vm->spt.lock);
+	arg.spt_pages = vm->spt.nr_pages;
+	arg.spt_leaves_4k = vm->spt.nr_4k;
+	arg.spt_leaves_2m = vm->spt.nr_2m;
+	arg.spt_epoch = vm->spt.epoch;
+	mutex_unlock(&vm->spt.lock);
 	tsmbpf_vm_put(vm);
 	return tsmbpf_put_arg(uarg, &arg, sizeof(arg));
 }
@@ -269,7 +279,101 @@ static long tsmbpf_ioctl_stats(void __user *uarg)
 	arg.policy_ejections = atomic64_read(&tsmbpf_stats.policy_ejections);
 	arg.fw_calls = atomic64_read(&tsmbpf_stats.fw_calls);
 	arg.fw_refused = atomic64_read(&tsmbpf_stats.fw_refused);
+	arg.spt_pages = atomic64_read(&tsmbpf_spt_global_pages);
+	arg.faults = atomic64_read(&tsmbpf_stats.faults);
 	return tsmbpf_put_arg(uarg, &arg, sizeof(arg));
+}
+
+static long tsmbpf_ioctl_tdi_fault(void __user *uarg)
+{
+	struct tsmbpf_tdi_fault arg;
+	struct tsmbpf_tdi *tdi;
+	int ret;
+
+	ret = TSMBPF_GET_ARG(arg, gpa, uarg);
+	if (ret)
+		return ret;
+	tdi = tsmbpf_tdi_get(arg.tdi_id);
+	if (!tdi)
+		return -ENOENT;
+	ret = tsmbpf_tdi_fault(tdi, arg.gpa, &arg.mapped);
+	tsmbpf_tdi_put(tdi);
+	return ret ?: tsmbpf_put_arg(uarg, &arg, sizeof(arg));
+}
+
+static long tsmbpf_ioctl_tdi_map(void __user *uarg)
+{
+	struct tsmbpf_tdi_map arg;
+	struct tsmbpf_tdi *tdi;
+	int ret;
+
+	ret = tsmbpf_copy_arg(&arg, sizeof(arg), offsetofend(typeof(arg), size),
+			      uarg, TSMBPF_MAP_4K);
+	if (ret)
+		return ret;
+	tdi = tsmbpf_tdi_get(arg.tdi_id);
+	if (!tdi)
+		return -ENOENT;
+	ret = tsmbpf_tdi_map(tdi, arg.bar, arg.offset, arg.size, arg.flags);
+	tsmbpf_tdi_put(tdi);
+	return ret;
+}
+
+static bool step_ioctl;
+module_param(step_ioctl, bool, 0444);
+MODULE_PARM_DESC(step_ioctl, "allow TSMBPF_TDI_STEP, single steps in any order (tests)");
+
+static long tsmbpf_ioctl_tdi_step(void __user *uarg)
+{
+	struct tsmbpf_tdi_step arg;
+	struct tsmbpf_tdi *tdi;
+	int ret, ret2;
+
+	if (!step_ioctl)
+		return -EPERM;
+	ret = TSMBPF_GET_ARG(arg, arg, uarg);
+	if (ret)
+		return ret;
+	tdi = tsmbpf_tdi_get(arg.tdi_id);
+	if (!tdi)
+		return -ENOENT;
+	ret = tsmbpf_tdi_step_ioctl(tdi, arg.step, arg.arg, &arg.fw_error);
+	ret2 = tsmbpf_put_arg(uarg, &arg, sizeof(arg));
+	tsmbpf_tdi_put(tdi);
+	return ret ?: ret2;
+}
+
+static long tsmbpf_ioctl_policy_info(void __user *uarg)
+{
+	struct tsmbpf_policy_info arg;
+	int ret;
+
+	ret = TSMBPF_GET_ARG(arg, platform, uarg);
+	if (ret)
+		return ret;
+	ret = tsmbpf_policy_info(arg.platform, &arg);
+	return ret ?: tsmbpf_put_arg(uarg, &arg, sizeof(arg));
+}
+
+static long tsmbpf_ioctl_revoke_gate(void __user *uarg)
+{
+	struct tsmbpf_revoke_gate arg;
+	struct tsmbpf_tdi *tdi;
+	bool by_policy;
+	int ret;
+
+	if (!step_ioctl)
+		return -EPERM;
+	ret = TSMBPF_GET_ARG(arg, event, uarg);
+	if (ret)
+		return ret;
+	tdi = tsmbpf_tdi_get(arg.tdi_id);
+	if (!tdi)
+		return -ENOENT;
+	ret = tsmbpf_tdi_revoke_gate(tdi, arg.event, &arg.verdict, &by_policy);
+	tsmbpf_tdi_put(tdi);
+	arg.by_policy = by_policy;
+	return ret ?: tsmbpf_put_arg(uarg, &arg, sizeof(arg));
 }
 
 static long tsmbpf_ioctl(struct file *file, unsigned int cmd,
@@ -303,6 +407,16 @@ static long tsmbpf_ioctl(struct file *file, unsigned int cmd,
 		return tsmbpf_ioctl_list(arg);
 	case TSMBPF_STATS:
 		return tsmbpf_ioctl_stats(arg);
+	case TSMBPF_TDI_FAULT:
+		return tsmbpf_ioctl_tdi_fault(arg);
+	case TSMBPF_TDI_MAP:
+		return tsmbpf_ioctl_tdi_map(arg);
+	case TSMBPF_TDI_STEP:
+		return tsmbpf_ioctl_tdi_step(arg);
+	case TSMBPF_POLICY_INFO:
+		return tsmbpf_ioctl_policy_info(arg);
+	case TSMBPF_REVOKE_GATE:
+		return tsmbpf_ioctl_revoke_gate(arg);
 	}
 	return -ENOTTY;
 }
@@ -320,104 +434,33 @@ static struct miscdevice tsmbpf_misc = {
 	.mode = 0600,
 };
 
-/* /sys/kernel/tsmbpf/: counters and the policy slots, read-only. */
-static struct kobject *tsmbpf_kobj;
-
-#define TSMBPF_COUNTER_ATTR(_name)					\
-static ssize_t _name##_show(struct kobject *kobj,			\
-			    struct kobj_attribute *attr, char *buf)	\
-{									\
-	return sysfs_emit(buf, "%lld\n",				\
-			  atomic64_read(&tsmbpf_stats._name));		\
-}									\
-static struct kobj_attribute tsmbpf_attr_##_name = __ATTR_RO(_name)
-
-TSMBPF_COUNTER_ATTR(binds);
-TSMBPF_COUNTER_ATTR(unbinds);
-TSMBPF_COUNTER_ATTR(unbinds_native);
-TSMBPF_COUNTER_ATTR(unbinds_policy);
-TSMBPF_COUNTER_ATTR(policy_ejections);
-TSMBPF_COUNTER_ATTR(kfunc_calls);
-TSMBPF_COUNTER_ATTR(fw_calls);
-TSMBPF_COUNTER_ATTR(fw_refused);
-
-static ssize_t policies_show(struct kobject *kobj, struct kobj_attribute *attr,
-			     char *buf)
-{
-	return tsmbpf_policy_show(buf);
-}
-static struct kobj_attribute tsmbpf_attr_policies = __ATTR_RO(policies);
-
-static ssize_t generation_show(struct kobject *kobj,
-			       struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%llu\n", tsmbpf_policy_generation());
-}
-static struct kobj_attribute tsmbpf_attr_generation = __ATTR_RO(generation);
-
-static ssize_t nr_tdis_show(struct kobject *kobj, struct kobj_attribute *attr,
-			    char *buf)
-{
-	return sysfs_emit(buf, "%llu\n", tsmbpf_nr_tdis());
-}
-static struct kobj_attribute tsmbpf_attr_nr_tdis = __ATTR_RO(nr_tdis);
-
-static ssize_t nr_vms_show(struct kobject *kobj, struct kobj_attribute *attr,
-			   char *buf)
-{
-	return sysfs_emit(buf, "%llu\n", tsmbpf_nr_vms());
-}
-static struct kobj_attribute tsmbpf_attr_nr_vms = __ATTR_RO(nr_vms);
-
-static struct attribute *tsmbpf_attrs[] = {
-	&tsmbpf_attr_binds.attr,
-	&tsmbpf_attr_unbinds.attr,
-	&tsmbpf_attr_unbinds_native.attr,
-	&tsmbpf_attr_unbinds_policy.attr,
-	&tsmbpf_attr_policy_ejections.attr,
-	&tsmbpf_attr_kfunc_calls.attr,
-	&tsmbpf_attr_fw_calls.attr,
-	&tsmbpf_attr_fw_refused.attr,
-	&tsmbpf_attr_policies.attr,
-	&tsmbpf_attr_generation.attr,
-	&tsmbpf_attr_nr_tdis.attr,
-	&tsmbpf_attr_nr_vms.attr,
-	NULL,
-};
-
-static const struct attribute_group tsmbpf_attr_group = {
-	.attrs = tsmbpf_attrs,
-};
-
 static int __init tsmbpf_init(void)
 {
 	int ret;
 
-	tsmbpf_kobj = kobject_create_and_add("tsmbpf", kernel_kobj);
-	if (!tsmbpf_kobj)
-		return -ENOMEM;
-	ret = sysfs_create_group(tsmbpf_kobj, &tsmbpf_attr_group);
+	ret = tsmbpf_sysfs_init();
 	if (ret)
-		goto err_put_kobj;
+		return ret;
 
+	/* neither kfuncs nor struct_ops can be unregistered: no undo */
 	ret = tsmbpf_kfuncs_init();
 	if (ret) {
 		pr_err("registering kfuncs failed: %d\n", ret);
-		goto err_put_kobj;
+		goto err_sysfs;
 	}
 	ret = tsmbpf_struct_ops_init();
 	if (ret) {
 		pr_err("registering struct_ops tsmbpf_ops failed: %d\n", ret);
-		goto err_put_kobj;
+		goto err_sysfs;
 	}
 	ret = misc_register(&tsmbpf_misc);
 	if (ret)
-		goto err_put_kobj;
+		goto err_sysfs;
 	pr_info("loaded, uAPI version %d\n", TSMBPF_API_VERSION);
 	return 0;
 
-err_put_kobj:
-	kobject_put(tsmbpf_kobj);
+err_sysfs:
+	tsmbpf_sysfs_exit();
 	return ret;
 }
 
@@ -425,7 +468,7 @@ static void __exit tsmbpf_exit(void)
 {
 	misc_deregister(&tsmbpf_misc);
 	tsmbpf_core_exit();
-	kobject_put(tsmbpf_kobj);
+	tsmbpf_sysfs_exit();
 }
 
 module_init(tsmbpf_init);

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tsmbpf struct_ops glue: registration of struct tsmbpf_ops, validation of
- * a policy's data members, the per-platform policy slots and their atomic
- * replacement through a struct_ops link update.
+ * a policy's data members, the per-platform policy slots, their atomic
+ * replacement through a struct_ops link update, and the single error path
+ * that ejects a misbehaving policy with an exit record.
  *
- * Slots are RCU pointers published under tsmbpf_slots_lock; callers run a
- * policy inside an SRCU read section (policies may sleep), so reg/unreg/
- * update wait with synchronize_srcu() and an unbind that already started
- * finishes on the policy it started with.
+ * Each attached policy is wrapped in a struct tsmbpf_policy holding its
+ * generation.  Slots are RCU pointers to wrappers, published under
+ * tsmbpf_slots_lock; the core runs a policy inside an SRCU read section
+ * (policies may sleep), so reg/unreg/update wait with synchronize_srcu()
+ * and an unbind that already started finishes on the policy it started
+ * with while the next one sees the new policy: a swap replaces the slot
+ * pointer in one store, nothing runs on no policy in between.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -16,62 +20,233 @@
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
 #include <linux/ctype.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/srcu.h>
 
 #include "tsmbpf.h"
 #include "tsmbpf_ops.h"
+#include "tsmbpf_trace.h"
 
 DEFINE_STATIC_SRCU(tsmbpf_srcu);
 static DEFINE_MUTEX(tsmbpf_slots_lock);
-static struct tsmbpf_ops __rcu *tsmbpf_slots[TSMBPF_PLAT_NR];
+static struct tsmbpf_policy __rcu *tsmbpf_slots[TSMBPF_PLAT_NR];
+static struct tsmbpf_exit_info tsmbpf_exits[TSMBPF_PLAT_NR];
+static atomic64_t tsmbpf_slot_calls[TSMBPF_PLAT_NR];
+static LIST_HEAD(tsmbpf_policies);
 static u64 tsmbpf_generation;
 static const struct btf *tsmbpf_btf;
 
-static const char * const tsmbpf_plat_names[TSMBPF_PLAT_NR] = {
-	[TSMBPF_PLAT_TDX] = "tdx",
-	[TSMBPF_PLAT_SEV_TIO] = "sev-tio",
-	[TSMBPF_PLAT_CCA] = "cca",
-};
+/*
+ * Policy calls in progress, so that tsmbpf_error() finds the call it was
+ * made from.  Short: one entry per CPU running a policy at most.
+ */
+static DEFINE_SPINLOCK(tsmbpf_calls_lock);
+static LIST_HEAD(tsmbpf_calls);
+
+u64 tsmbpf_policy_generation(void)
+{
+	return READ_ONCE(tsmbpf_generation);
+}
+
+static const char *tsmbpf_exit_kind_name(u32 kind)
+{
+	static const char * const names[TSMBPF_EXIT_KIND_NR] = {
+		[TSMBPF_EXIT_NONE] = "none",
+		[TSMBPF_EXIT_UNREG] = "unregistered",
+		[TSMBPF_EXIT_ERROR] = "error",
+		[TSMBPF_EXIT_INVARIANT] = "invariant",
+		[TSMBPF_EXIT_TIMEOUT] = "timeout",
+		[TSMBPF_EXIT_BAD_RETURN] = "bad-return",
+		[TSMBPF_EXIT_INIT] = "init",
+	};
+
+	return kind < TSMBPF_EXIT_KIND_NR ? names[kind] : "?";
+}
 
 /**
- * tsmbpf_policy_unbind - run the unbind of the policy in @tdi's slot
- * @tdi: the TDI
- * @reason: enum tsmbpf_unbind_reason
- * @ran: out, true if a policy's unbind ran
+ * tsmbpf_policy_enter - find the policy serving @platform
+ * @platform: enum tsmbpf_platform
+ * @idx: out, the SRCU read index to pass to tsmbpf_policy_exit()
  *
- * Return: the policy's return value, 0 if none ran.
- * Context: process context, @tdi->lock held.
+ * Return: the policy or NULL; in both cases an SRCU read section is open.
+ * Context: process context.
  */
-int tsmbpf_policy_unbind(struct tsmbpf_tdi *tdi, u32 reason, bool *ran)
+struct tsmbpf_policy *tsmbpf_policy_enter(u32 platform, int *idx)
 {
-	struct tsmbpf_ops *ops;
-	int idx, ret = 0;
+	struct tsmbpf_policy *pol;
 
-	*ran = false;
-	idx = srcu_read_lock(&tsmbpf_srcu);
-	ops = srcu_dereference(tsmbpf_slots[tdi->platform], &tsmbpf_srcu);
-	if (ops && ops->unbind && !(ops->flags & TSMBPF_OPS_F_OBSERVE)) {
-		ret = ops->unbind(tdi, reason);
-		*ran = true;
-	}
+	*idx = srcu_read_lock(&tsmbpf_srcu);
+	pol = srcu_dereference(tsmbpf_slots[platform], &tsmbpf_srcu);
+	if (pol && (atomic_read(&pol->ejected) ||
+		    (pol->ops->flags & TSMBPF_OPS_F_OBSERVE)))
+		return pol->ops->event ? pol : NULL;
+	return pol;
+}
+
+void tsmbpf_policy_exit(int idx)
+{
 	srcu_read_unlock(&tsmbpf_srcu, idx);
-	return ret;
+}
+
+/* May @pol sequence (not only observe)? */
+bool tsmbpf_policy_sequences(const struct tsmbpf_policy *pol)
+{
+	return pol && !atomic_read(&pol->ejected) &&
+	       !(pol->ops->flags & TSMBPF_OPS_F_OBSERVE);
+}
+
+void tsmbpf_call_begin(struct tsmbpf_call *call, struct tsmbpf_policy *pol,
+		       struct tsmbpf_tdi *tdi, const char *callback)
+{
+	memset(call, 0, sizeof(*call));
+	call->pol = pol;
+	call->tdi = tdi;
+	call->callback = callback;
+	call->task = current;
+	spin_lock(&tsmbpf_calls_lock);
+	list_add(&call->node, &tsmbpf_calls);
+	spin_unlock(&tsmbpf_calls_lock);
+	atomic64_inc(&tsmbpf_slot_calls[tdi ? tdi->platform :
+					 __ffs(pol->ops->platforms)]);
+	call->start_ns = ktime_get_ns();
+}
+
+/* Returns the exit kind the call deserves, TSMBPF_EXIT_NONE if none. */
+u32 tsmbpf_call_end(struct tsmbpf_call *call)
+{
+	call->duration_ns = ktime_get_ns() - call->start_ns;
+	spin_lock(&tsmbpf_calls_lock);
+	list_del(&call->node);
+	spin_unlock(&tsmbpf_calls_lock);
+
+	if (call->error)
+		return TSMBPF_EXIT_ERROR;
+	if (call->duration_ns >
+	    (u64)call->pol->timeout_ms * NSEC_PER_MSEC) {
+		snprintf(call->msg, sizeof(call->msg),
+			 "%s() ran %llu ms, over its %u ms deadline",
+			 call->callback, call->duration_ns / NSEC_PER_MSEC,
+			 call->pol->timeout_ms);
+		return TSMBPF_EXIT_TIMEOUT;
+	}
+	return TSMBPF_EXIT_NONE;
+}
+
+/* tsmbpf_error(): record the message on the call made from this task. */
+void tsmbpf_call_error(const char *msg)
+{
+	struct tsmbpf_call *call;
+
+	spin_lock(&tsmbpf_calls_lock);
+	list_for_each_entry(call, &tsmbpf_calls, node) {
+		if (call->task != current)
+			continue;
+		if (!call->error) {
+			call->error = true;
+			strscpy(call->msg, msg, sizeof(call->msg));
+		}
+		break;
+	}
+	spin_unlock(&tsmbpf_calls_lock);
+}
+
+/**
+ * tsmbpf_policy_eject - stop a misbehaving policy serving its platforms
+ * @call: the call that misbehaved
+ * @kind: enum tsmbpf_exit_kind
+ * @ret: the callback's return value
+ * @step: the first step the core must finish for the policy, or 0
+ *
+ * Clears the policy's slots (the platforms run native until another policy
+ * attaches), records the exit record for each slot, calls the policy's
+ * exit() and logs the reason.  The policy's link stays until the operator
+ * removes it.  Only the first ejection of a policy counts.
+ *
+ * Context: process context, inside the SRCU section of @call.
+ */
+void tsmbpf_policy_eject(struct tsmbpf_call *call, u32 kind, s32 ret,
+			 u32 step)
+{
+	struct tsmbpf_policy *pol = call->pol;
+	struct tsmbpf_exit_info *info;
+	int i;
+
+	if (atomic_xchg(&pol->ejected, 1))
+		return;
+	atomic64_inc(&tsmbpf_stats.policy_ejections);
+
+	info = kzalloc(sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return;
+	info->kind = kind;
+	info->ret = ret;
+	info->platform = call->tdi ? call->tdi->platform :
+				     __ffs(pol->ops->platforms);
+	info->tdi = call->tdi ? call->tdi->id : 0;
+	info->step = step;
+	info->fw_error = call->tdi ? call->tdi->last_fw_error : 0;
+	info->generation = pol->gen;
+	info->duration_ns = call->duration_ns;
+	strscpy(info->policy, pol->ops->name, sizeof(info->policy));
+	strscpy(info->callback, call->callback, sizeof(info->callback));
+	strscpy(info->msg, call->msg, sizeof(info->msg));
+
+	mutex_lock(&tsmbpf_slots_lock);
+	for (i = 0; i < TSMBPF_PLAT_NR; i++) {
+		if (rcu_access_pointer(tsmbpf_slots[i]) != pol)
+			continue;
+		RCU_INIT_POINTER(tsmbpf_slots[i], NULL);
+		tsmbpf_exits[i] = *info;
+		tsmbpf_exits[i].platform = i;
+	}
+	tsmbpf_generation++;
+	mutex_unlock(&tsmbpf_slots_lock);
+
+	trace_tsmbpf_eject(info);
+	pr_warn("policy '%s' (generation %llu) ejected: %s in %s() on tdi %u, ret %d, step %u, fw %#x: %s\n",
+		info->policy, info->generation, tsmbpf_exit_kind_name(kind),
+		info->callback, info->tdi, ret, step, info->fw_error,
+		info->msg[0] ? info->msg : "-");
+	if (pol->ops->exit)
+		pol->ops->exit(info);
+	kfree(info);
+}
+
+int tsmbpf_policy_info(u32 platform, struct tsmbpf_policy_info *pi)
+{
+	struct tsmbpf_policy *pol;
+
+	if (platform >= TSMBPF_PLAT_NR)
+		return -EINVAL;
+	mutex_lock(&tsmbpf_slots_lock);
+	pol = rcu_dereference_protected(tsmbpf_slots[platform],
+					lockdep_is_held(&tsmbpf_slots_lock));
+	pi->attached = !!pol;
+	pi->generation = pol ? pol->gen : 0;
+	if (pol)
+		strscpy(pi->name, pol->ops->name, sizeof(pi->name));
+	pi->calls = atomic64_read(&tsmbpf_slot_calls[platform]);
+	pi->exit = tsmbpf_exits[platform];
+	mutex_unlock(&tsmbpf_slots_lock);
+	return 0;
 }
 
 /* One line per platform: "tdx name generation", "-" for an empty slot. */
 ssize_t tsmbpf_policy_show(char *buf)
 {
-	struct tsmbpf_ops *ops;
+	struct tsmbpf_policy *pol;
 	ssize_t len = 0;
 	int i;
 
 	mutex_lock(&tsmbpf_slots_lock);
 	for (i = 0; i < TSMBPF_PLAT_NR; i++) {
-		ops = rcu_dereference_protected(tsmbpf_slots[i],
+		pol = rcu_dereference_protected(tsmbpf_slots[i],
 						lockdep_is_held(&tsmbpf_slots_lock));
 		len += sysfs_emit_at(buf, len, "%s %s %llu\n",
-				     tsmbpf_plat_names[i],
-				     ops ? ops->name : "-", tsmbpf_generation);
+				     tsmbpf_platform_name(i),
+				     pol ? pol->ops->name : "-",
+				     pol ? pol->gen : 0);
 	}
 	mutex_unlock(&tsmbpf_slots_lock);
 	return len;
@@ -117,10 +292,13 @@ static int tsmbpf_ops_check_member(const struct btf_type *t,
 	u32 moff = __btf_member_bit_offset(t, member) / 8;
 
 	switch (moff) {
+	case offsetof(struct tsmbpf_ops, bind):
 	case offsetof(struct tsmbpf_ops, unbind):
+	case offsetof(struct tsmbpf_ops, init):
 		/* firmware calls sleep: sleepable allowed */
 		break;
 	default:
+		/* revoke_gate, event and exit run in no-sleep sections */
 		if (prog->sleepable)
 			return -EINVAL;
 		break;
@@ -179,6 +357,15 @@ static int tsmbpf_ops_init_member(const struct btf_type *t,
 		}
 		ops->flags = uops->flags;
 		return 1;
+	case offsetof(struct tsmbpf_ops, timeout_ms):
+		if (uops->timeout_ms > TSMBPF_OPS_TIMEOUT_MAX_MS) {
+			pr_warn("policy '%.*s': timeout_ms %u over the %u ms cap\n",
+				TSMBPF_NAME_LEN, uops->name, uops->timeout_ms,
+				TSMBPF_OPS_TIMEOUT_MAX_MS);
+			return -EINVAL;
+		}
+		ops->timeout_ms = uops->timeout_ms;
+		return 1;
 	}
 	return 0;
 }
@@ -199,81 +386,210 @@ static int tsmbpf_ops_validate(void *kdata)
 	return 0;
 }
 
-/* Caller holds tsmbpf_slots_lock.  @old may be NULL. */
-static int tsmbpf_slots_claim(struct tsmbpf_ops *ops, struct tsmbpf_ops *old)
+static struct tsmbpf_policy *tsmbpf_policy_find(void *kdata)
 {
-	struct tsmbpf_ops *cur;
+	struct tsmbpf_policy *pol;
+
+	lockdep_assert_held(&tsmbpf_slots_lock);
+	list_for_each_entry(pol, &tsmbpf_policies, node)
+		if (pol->ops == kdata)
+			return pol;
+	return NULL;
+}
+
+/* Wrap @ops and run its init(); the caller publishes it. */
+static struct tsmbpf_policy *tsmbpf_policy_new(struct tsmbpf_ops *ops)
+{
+	struct tsmbpf_policy *pol;
+	struct tsmbpf_call call;
+	s32 ret;
+
+	pol = kzalloc(sizeof(*pol), GFP_KERNEL);
+	if (!pol)
+		return ERR_PTR(-ENOMEM);
+	pol->ops = ops;
+	pol->timeout_ms = ops->timeout_ms ?: TSMBPF_OPS_TIMEOUT_DEFAULT_MS;
+	atomic_set(&pol->ejected, 0);
+	if (ops->init) {
+		tsmbpf_call_begin(&call, pol, NULL, "init");
+		ret = ops->init();
+		tsmbpf_call_end(&call);
+		if (ret) {
+			pr_warn("policy '%s': init() failed: %d%s%s\n",
+				ops->name, ret, call.error ? ": " : "",
+				call.error ? call.msg : "");
+			kfree(pol);
+			return ERR_PTR(ret < 0 && ret >= -MAX_ERRNO ? ret :
+				       -EINVAL);
+		}
+	}
+	return pol;
+}
+
+/*
+ * Publish @pol in its slots, replacing @old (may be NULL).  Every slot
+ * must be free or held by @old.  Caller holds tsmbpf_slots_lock.
+ */
+static int tsmbpf_slots_claim(struct tsmbpf_policy *pol,
+			      struct tsmbpf_policy *old)
+{
+	struct tsmbpf_policy *cur;
+	u32 want = pol->ops->platforms;
 	int i;
 
+	lockdep_assert_held(&tsmbpf_slots_lock);
 	for (i = 0; i < TSMBPF_PLAT_NR; i++) {
-		if (!(ops->platforms & TSMBPF_OPS_PLAT(i)))
+		if (!(want & TSMBPF_OPS_PLAT(i)))
 			continue;
 		cur = rcu_dereference_protected(tsmbpf_slots[i],
 						lockdep_is_held(&tsmbpf_slots_lock));
 		if (cur && cur != old) {
 			pr_warn("policy '%s': %s slot is held by policy '%s'\n",
-				ops->name, tsmbpf_plat_names[i], cur->name);
+				pol->ops->name, tsmbpf_platform_name(i),
+				cur->ops->name);
 			return -EBUSY;
 		}
 	}
-	if (old && (old->platforms & ~ops->platforms)) {
+	if (old && !atomic_read(&old->ejected) &&
+	    (old->ops->platforms & ~want)) {
 		pr_warn("policy '%s' must serve every platform of '%s' to replace it\n",
-			ops->name, old->name);
+			pol->ops->name, old->ops->name);
 		return -EINVAL;
 	}
-	for (i = 0; i < TSMBPF_PLAT_NR; i++)
-		if (ops->platforms & TSMBPF_OPS_PLAT(i))
-			rcu_assign_pointer(tsmbpf_slots[i], ops);
-	tsmbpf_generation++;
+	pol->gen = ++tsmbpf_generation;
+	for (i = 0; i < TSMBPF_PLAT_NR; i++) {
+		cur = rcu_dereference_protected(tsmbpf_slots[i],
+						lockdep_is_held(&tsmbpf_slots_lock));
+		if (want & TSMBPF_OPS_PLAT(i))
+			rcu_assign_pointer(tsmbpf_slots[i], pol);
+		else if (old && cur == old)
+			RCU_INIT_POINTER(tsmbpf_slots[i], NULL);
+	}
+	list_add(&pol->node, &tsmbpf_policies);
 	return 0;
 }
 
 static int tsmbpf_ops_reg(void *kdata, struct bpf_link *link)
 {
+	struct tsmbpf_policy *pol;
 	int ret;
 
+	pol = tsmbpf_policy_new(kdata);
+	if (IS_ERR(pol))
+		return PTR_ERR(pol);
 	mutex_lock(&tsmbpf_slots_lock);
-	ret = tsmbpf_slots_claim(kdata, NULL);
+	ret = tsmbpf_slots_claim(pol, NULL);
 	mutex_unlock(&tsmbpf_slots_lock);
+	if (ret)
+		kfree(pol);
+	else
+		pr_info("policy '%s' attached, generation %llu\n",
+			pol->ops->name, pol->gen);
 	return ret;
 }
 
 static void tsmbpf_ops_unreg(void *kdata, struct bpf_link *link)
 {
-	struct tsmbpf_ops *ops = kdata;
+	struct tsmbpf_exit_info *info;
+	struct tsmbpf_policy *pol;
+	bool served = false;
 	int i;
 
+	info = kzalloc(sizeof(*info), GFP_KERNEL);
 	mutex_lock(&tsmbpf_slots_lock);
-	for (i = 0; i < TSMBPF_PLAT_NR; i++)
-		if (rcu_access_pointer(tsmbpf_slots[i]) == ops)
-			RCU_INIT_POINTER(tsmbpf_slots[i], NULL);
-	tsmbpf_generation++;
+	pol = tsmbpf_policy_find(kdata);
+	if (!pol) {
+		mutex_unlock(&tsmbpf_slots_lock);
+		kfree(info);
+		return;
+	}
+	list_del(&pol->node);
+	for (i = 0; i < TSMBPF_PLAT_NR; i++) {
+		if (rcu_access_pointer(tsmbpf_slots[i]) != pol)
+			continue;
+		RCU_INIT_POINTER(tsmbpf_slots[i], NULL);
+		served = true;
+		if (!info)
+			continue;
+		info->kind = TSMBPF_EXIT_UNREG;
+		info->platform = i;
+		info->generation = pol->gen;
+		strscpy(info->policy, pol->ops->name, sizeof(info->policy));
+		strscpy(info->msg, "detached", sizeof(info->msg));
+		tsmbpf_exits[i] = *info;
+	}
+	if (served)
+		tsmbpf_generation++;
 	mutex_unlock(&tsmbpf_slots_lock);
-	/* an unbind running on @ops finishes before its programs go */
+	/* an unbind running on @pol finishes before its programs go */
 	synchronize_srcu(&tsmbpf_srcu);
+	if (served && info && pol->ops->exit)
+		pol->ops->exit(info);
+	kfree(info);
+	kfree(pol);
 }
 
 static int tsmbpf_ops_update(void *kdata, void *old_kdata,
 			     struct bpf_link *link)
 {
+	struct tsmbpf_policy *pol, *old;
 	int ret;
 
+	pol = tsmbpf_policy_new(kdata);
+	if (IS_ERR(pol))
+		return PTR_ERR(pol);
 	mutex_lock(&tsmbpf_slots_lock);
-	ret = tsmbpf_slots_claim(kdata, old_kdata);
+	old = tsmbpf_policy_find(old_kdata);
+	ret = tsmbpf_slots_claim(pol, old);
+	if (!ret && old)
+		list_del(&old->node);
 	mutex_unlock(&tsmbpf_slots_lock);
-	if (!ret)
-		synchronize_srcu(&tsmbpf_srcu);
-	return ret;
+	if (ret) {
+		kfree(pol);
+		return ret;
+	}
+	/* callbacks still running on @old finish before it is freed */
+	synchronize_srcu(&tsmbpf_srcu);
+	kfree(old);
+	return 0;
 }
 
 /* CFI stubs: one per callback, the signatures the trampolines follow. */
-static int tsmbpf_ops__unbind(struct tsmbpf_tdi *tdi, u32 reason)
+static s32 tsmbpf_ops__bind(struct tsmbpf_tdi *tdi)
 {
 	return 0;
 }
 
+static s32 tsmbpf_ops__unbind(struct tsmbpf_tdi *tdi, u32 reason)
+{
+	return 0;
+}
+
+static u32 tsmbpf_ops__revoke_gate(struct tsmbpf_tdi *tdi, u32 event)
+{
+	return 0;
+}
+
+static void tsmbpf_ops__event(struct tsmbpf_tdi *tdi, u32 event, s32 result)
+{
+}
+
+static s32 tsmbpf_ops__init(void)
+{
+	return 0;
+}
+
+static void tsmbpf_ops__exit(struct tsmbpf_exit_info *info)
+{
+}
+
 static struct tsmbpf_ops __tsmbpf_ops_cfi_stubs = {
+	.bind = tsmbpf_ops__bind,
 	.unbind = tsmbpf_ops__unbind,
+	.revoke_gate = tsmbpf_ops__revoke_gate,
+	.event = tsmbpf_ops__event,
+	.init = tsmbpf_ops__init,
+	.exit = tsmbpf_ops__exit,
 };
 
 static struct bpf_struct_ops tsmbpf_bpf_ops = {
@@ -289,11 +605,6 @@ static struct bpf_struct_ops tsmbpf_bpf_ops = {
 	.name = "tsmbpf_ops",
 	.owner = THIS_MODULE,
 };
-
-u64 tsmbpf_policy_generation(void)
-{
-	return READ_ONCE(tsmbpf_generation);
-}
 
 int tsmbpf_struct_ops_init(void)
 {

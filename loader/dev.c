@@ -85,8 +85,15 @@ static int do_create(int argc, char **argv)
 	if (err == -EEXIST) {
 		p_err("a device interface at %s already exists", bdf);
 		return err;
-	} else if (err == -EINVAL) {
-		p_err("device interface refused: BAR sizes must be powers of two from 4K to 1T");
+	} else if (err == -ERANGE) {
+		p_err("device interface refused: BAR sizes must be powers of two from 4K to 64G");
+		return err;
+	} else if (err == -ENODEV) {
+		p_err("no %s firmware: load tsmbpf_emu.ko (or a platform driver)",
+		      platform_name(arg.platform));
+		return err;
+	} else if (err == -ENOSPC) {
+		p_err("too many device interfaces");
 		return err;
 	} else if (err) {
 		p_err("creating device interface %s: %s", bdf, strerror(-err));
@@ -172,8 +179,13 @@ static void print_tdi(const struct tsmbpf_tdi_info *ti, bool detail)
 		jsonw_uint_field(json_wtr, "mmio_pages", ti->mmio_pages);
 		jsonw_name(json_wtr, "bars");
 		jsonw_start_array(json_wtr);
-		for (i = 0; i < ti->nr_bars && i < TSMBPF_MAX_BARS; i++)
-			jsonw_uint(json_wtr, ti->bar_size[i]);
+		for (i = 0; i < ti->nr_bars && i < TSMBPF_MAX_BARS; i++) {
+			jsonw_start_object(json_wtr);
+			jsonw_uint_field(json_wtr, "size", ti->bar_size[i]);
+			jsonw_uint_field(json_wtr, "gpa", ti->bar_gpa[i]);
+			jsonw_uint_field(json_wtr, "hpa", ti->bar_hpa[i]);
+			jsonw_end_object(json_wtr);
+		}
 		jsonw_end_array(json_wtr);
 		jsonw_uint_field(json_wtr, "binds", ti->binds);
 		jsonw_uint_field(json_wtr, "unbinds", ti->unbinds);
@@ -203,12 +215,15 @@ static void print_tdi(const struct tsmbpf_tdi_info *ti, bool detail)
 		       viommu_name(ti->viommu));
 	else
 		printf("\tnot bound\n");
-	printf("\tbars");
 	for (i = 0; i < ti->nr_bars && i < TSMBPF_MAX_BARS; i++) {
 		size_format(ti->bar_size[i], sz, sizeof(sz));
-		printf(" %s", sz);
+		printf("\tbar %u: %s hpa %#llx", i, sz,
+		       (unsigned long long)ti->bar_hpa[i]);
+		if (ti->vm_id)
+			printf(" gpa %#llx", (unsigned long long)ti->bar_gpa[i]);
+		printf("\n");
 	}
-	printf("\n\tbinds %llu unbinds %llu last firmware error %s\n",
+	printf("\tbinds %llu unbinds %llu last firmware error %s\n",
 	       (unsigned long long)ti->binds, (unsigned long long)ti->unbinds,
 	       fw_error_name(ti->last_fw_error));
 }
@@ -292,6 +307,7 @@ static int do_bind(int argc, char **argv)
 		.argsz = sizeof(arg), .viommu = TSMBPF_VIOMMU_TSM_NO_VIOMMU,
 	};
 	bool accept = false;
+	char nonce[24];
 	int fd, err;
 
 	if (!REQ_ARGS(1) || parse_tdi(argv[0], &arg.tdi_id))
@@ -300,6 +316,11 @@ static int do_bind(int argc, char **argv)
 	while (argc) {
 		if (!strcmp(argv[0], "accept")) {
 			accept = true;
+			NEXT_ARG();
+			continue;
+		}
+		if (!strcmp(argv[0], "lazy")) {
+			arg.flags |= TSMBPF_BIND_LAZY_MMIO;
 			NEXT_ARG();
 			continue;
 		}
@@ -343,8 +364,12 @@ static int do_bind(int argc, char **argv)
 	} else if (err == -ENOENT) {
 		p_err("no device interface %u or no VM %u", arg.tdi_id,
 		      arg.vm_id);
-	} else if (err == -EBUSY) {
+	} else if (err == -EBUSY && !arg.fw_error) {
 		p_err("device interface %u is already bound", arg.tdi_id);
+	} else if (err == -ENOSPC) {
+		p_err("VM %u has no room for another device interface", arg.vm_id);
+	} else if (err == -ERANGE) {
+		p_err("guest BDF out of range (segment must be 0)");
 	} else if (err) {
 		p_fw_err("bind", err, arg.fw_error);
 	} else if (accept) {
@@ -357,7 +382,9 @@ static int do_bind(int argc, char **argv)
 		jsonw_start_object(json_wtr);
 		jsonw_uint_field(json_wtr, "tdi", arg.tdi_id);
 		jsonw_uint_field(json_wtr, "vm", arg.vm_id);
-		jsonw_uint_field(json_wtr, "nonce", arg.nonce);
+		/* hex string: JSON readers lose u64 precision in numbers */
+		snprintf(nonce, sizeof(nonce), "%#" PRIx64, (uint64_t)arg.nonce);
+		jsonw_string_field(json_wtr, "nonce", nonce);
 		jsonw_bool_field(json_wtr, "accepted", accept);
 		jsonw_end_object(json_wtr);
 	} else {
@@ -442,28 +469,201 @@ static int do_unbind(int argc, char **argv)
 	return 0;
 }
 
+static int parse_u64(const char *s, const char *what, uint64_t *v)
+{
+	unsigned long long x;
+	char *end;
+
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (!*s || *end || errno || *s == '-') {
+		p_err("invalid %s '%s'", what, s);
+		return -EINVAL;
+	}
+	*v = x;
+	return 0;
+}
+
+static int do_fault(int argc, char **argv)
+{
+	struct tsmbpf_tdi_fault arg = { .argsz = sizeof(arg) };
+	uint64_t gpa;
+	int fd, err;
+
+	if (!REQ_ARGS(3) || parse_tdi(argv[0], &arg.tdi_id))
+		return -1;
+	if (strcmp(argv[1], "gpa") || parse_u64(argv[2], "GPA", &gpa)) {
+		p_err("usage: dev fault TDI gpa GPA");
+		return -1;
+	}
+	arg.gpa = gpa;
+	fd = tsmbpf_open();
+	if (fd < 0)
+		return -1;
+	err = tsmbpf_ioctl(fd, TSMBPF_TDI_FAULT, &arg);
+	close(fd);
+	if (err == -EFAULT)
+		p_err("GPA %#llx is not in a private MMIO BAR of device interface %u",
+		      (unsigned long long)gpa, arg.tdi_id);
+	else if (err == -EBADFD)
+		p_err("device interface %u has no private MMIO to map (not locked or running)",
+		      arg.tdi_id);
+	else if (err == -ENOTCONN)
+		p_err("device interface %u is not bound", arg.tdi_id);
+	else if (err)
+		p_err("fault on %u: %s", arg.tdi_id, strerror(-err));
+	if (err)
+		return err;
+	if (json_output) {
+		jsonw_start_object(json_wtr);
+		jsonw_uint_field(json_wtr, "gpa", gpa);
+		jsonw_uint_field(json_wtr, "mapped", arg.mapped);
+		jsonw_end_object(json_wtr);
+	} else {
+		printf("gpa %#llx: mapped %llu bytes\n", (unsigned long long)gpa,
+		       (unsigned long long)arg.mapped);
+	}
+	return 0;
+}
+
+static int do_map(int argc, char **argv)
+{
+	struct tsmbpf_tdi_map arg = { .argsz = sizeof(arg) };
+	uint64_t v;
+	int fd, err;
+
+	if (!REQ_ARGS(1) || parse_tdi(argv[0], &arg.tdi_id))
+		return -1;
+	NEXT_ARG();
+	while (argc) {
+		if (!strcmp(argv[0], "4k")) {
+			arg.flags |= TSMBPF_MAP_4K;
+			NEXT_ARG();
+			continue;
+		}
+		if (!REQ_ARGS(2))
+			return -1;
+		if (!strcmp(argv[0], "bar")) {
+			if (u32_parse(argv[1], &arg.bar)) {
+				p_err("invalid BAR '%s'", argv[1]);
+				return -1;
+			}
+		} else if (!strcmp(argv[0], "offset")) {
+			if (size_parse(argv[1], &v)) {
+				p_err("invalid offset '%s'", argv[1]);
+				return -1;
+			}
+			arg.offset = v;
+		} else if (!strcmp(argv[0], "size")) {
+			if (size_parse(argv[1], &v)) {
+				p_err("invalid size '%s'", argv[1]);
+				return -1;
+			}
+			arg.size = v;
+		} else {
+			p_err("unknown keyword '%s'", argv[0]);
+			return -1;
+		}
+		argc -= 2;
+		argv += 2;
+	}
+	fd = tsmbpf_open();
+	if (fd < 0)
+		return -1;
+	err = tsmbpf_ioctl(fd, TSMBPF_TDI_MAP, &arg);
+	close(fd);
+	if (err == -EEXIST)
+		p_err("part of the range is already mapped; nothing was mapped");
+	else if (err == -ERANGE)
+		p_err("range is outside BAR %u", arg.bar);
+	else if (err == -EINVAL)
+		p_err("offset and size must be 4K aligned and size non-zero");
+	else if (err)
+		p_err("map: %s", strerror(-err));
+	if (!err && !json_output)
+		printf("mapped bar %u offset %#llx size %#llx\n", arg.bar,
+		       (unsigned long long)arg.offset,
+		       (unsigned long long)arg.size);
+	return err;
+}
+
+static int do_step(int argc, char **argv)
+{
+	struct tsmbpf_tdi_step arg = { .argsz = sizeof(arg) };
+	uint64_t nonce = 0;
+	int fd, err;
+
+	if (!REQ_ARGS(2) || parse_tdi(argv[0], &arg.tdi_id))
+		return -1;
+	if (!strcmp(argv[1], "device_error"))
+		arg.step = TSMBPF_STEP_DEVICE_ERROR;
+	else if (step_parse(argv[1], &arg.step) || !arg.step) {
+		p_err("unknown step '%s'", argv[1]);
+		return -1;
+	}
+	if (argc == 4 && !strcmp(argv[2], "nonce")) {
+		if (parse_u64(argv[3], "nonce", &nonce))
+			return -1;
+	} else if (argc != 2) {
+		p_err("usage: dev step TDI STEP [nonce NONCE]");
+		return -1;
+	}
+	arg.arg = nonce;
+	fd = tsmbpf_open();
+	if (fd < 0)
+		return -1;
+	err = tsmbpf_ioctl(fd, TSMBPF_TDI_STEP, &arg);
+	close(fd);
+	if (err == -EPERM && !arg.fw_error) {
+		p_err("single steps need tsmbpf.ko loaded with step_ioctl=1");
+		return err;
+	}
+	if (err) {
+		p_fw_err(argv[1], err, arg.fw_error);
+		return err;
+	}
+	if (json_output) {
+		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "step", argv[1]);
+		jsonw_string_field(json_wtr, "fw_error", "OK");
+		jsonw_end_object(json_wtr);
+	} else {
+		printf("tdi %u: %s done\n", arg.tdi_id, argv[1]);
+	}
+	return 0;
+}
+
 static int do_help(int argc, char **argv)
 {
 	printf("Usage: %s dev create platform PLATFORM bdf BDF bar SIZE [bar SIZE]... [devset N]\n"
 	       "       %s dev destroy TDI\n"
 	       "       %s dev list\n"
 	       "       %s dev show TDI\n"
-	       "       %s dev bind TDI vm VM [vbdf BDF] [viommu VIOMMU] [accept]\n"
+	       "       %s dev bind TDI vm VM [vbdf BDF] [viommu VIOMMU] [lazy] [accept]\n"
 	       "       %s dev accept TDI nonce NONCE\n"
 	       "       %s dev unbind TDI [reason REASON]\n"
+	       "       %s dev fault TDI gpa GPA\n"
+	       "       %s dev map TDI bar N offset OFF size SIZE [4k]\n"
+	       "       %s dev step TDI STEP [nonce NONCE]\n"
 	       "       %s dev help\n"
 	       "\n"
 	       "       PLATFORM := { tdx | sev-tio | cca }\n"
 	       "       BDF := [segment:]bus:device.function, hexadecimal\n"
-	       "       SIZE := power of two, 4K .. 1T (K, M, G, T suffixes)\n"
+	       "       SIZE := power of two, 4K .. 64G (K, M, G suffixes)\n"
 	       "       VIOMMU := { none | tsm-vtd | tsm-no-viommu | smmuv3 }\n"
 	       "       REASON := { user | host-event | vm-destroy | error }\n"
+	       "       STEP := { tdi_lock | mmio_map | dma_setup | accept | tdi_start |\n"
+	       "                 tdi_stop | mmio_unmap | dma_teardown | tdi_reclaim |\n"
+	       "                 mmio_recover | key_purge | fence_clear | device_error }\n"
 	       "\n"
 	       "bind locks the interface, maps its MMIO private (pending) and sets up\n"
 	       "trusted DMA; 'accept' (or 'dev accept' with the nonce bind printed)\n"
-	       "models the guest's accept and starts the interface.\n",
+	       "models the guest's accept and starts the interface.  'lazy' leaves the\n"
+	       "private MMIO to be mapped by faults ('dev fault') or 'dev map'.\n"
+	       "'dev step' runs one firmware step in any order (tsmbpf.ko step_ioctl=1),\n"
+	       "to exercise the platform's ordering rules.\n",
 	       bin_name, bin_name, bin_name, bin_name, bin_name, bin_name,
-	       bin_name, bin_name);
+	       bin_name, bin_name, bin_name, bin_name, bin_name);
 	return 0;
 }
 
@@ -475,6 +675,9 @@ static const struct cmd cmds[] = {
 	{ "bind",	do_bind },
 	{ "accept",	do_accept },
 	{ "unbind",	do_unbind },
+	{ "fault",	do_fault },
+	{ "map",	do_map },
+	{ "step",	do_step },
 	{ "help",	do_help },
 	{ 0 }
 };

@@ -18,9 +18,10 @@ int do_stats(int argc, char **argv)
 		{ "vms", 0 }, { "tdis", 0 }, { "binds", 0 }, { "unbinds", 0 },
 		{ "unbinds_native", 0 }, { "unbinds_policy", 0 },
 		{ "policy_ejections", 0 }, { "fw_calls", 0 },
-		{ "fw_refused", 0 }, { NULL, 0 },
+		{ "fw_refused", 0 }, { "spt_pages", 0 }, { "faults", 0 },
+		{ NULL, 0 },
 	};
-	unsigned long long vals[9];
+	unsigned long long vals[11];
 	int fd, err, i;
 
 	if (argc && strcmp(argv[0], "show")) {
@@ -50,6 +51,8 @@ int do_stats(int argc, char **argv)
 	vals[6] = st.policy_ejections;
 	vals[7] = st.fw_calls;
 	vals[8] = st.fw_refused;
+	vals[9] = st.spt_pages;
+	vals[10] = st.faults;
 	if (json_output)
 		jsonw_start_object(json_wtr);
 	for (f = fields, i = 0; f->name; f++, i++) {

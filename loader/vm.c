@@ -70,6 +70,12 @@ static int do_destroy(int argc, char **argv)
 	return err;
 }
 
+static void print_vm_header(void)
+{
+	printf("%-6s %-6s %-10s %-10s %-10s %-8s\n", "VM", "BOUND",
+	       "SPT_PAGES", "LEAVES_4K", "LEAVES_2M", "EPOCH");
+}
+
 static void print_vm(const struct tsmbpf_vm_info *vi)
 {
 	if (json_output) {
@@ -77,12 +83,16 @@ static void print_vm(const struct tsmbpf_vm_info *vi)
 		jsonw_uint_field(json_wtr, "vm", vi->vm_id);
 		jsonw_uint_field(json_wtr, "bound", vi->nr_bound);
 		jsonw_uint_field(json_wtr, "spt_pages", vi->spt_pages);
-		jsonw_uint_field(json_wtr, "spt_leaves", vi->spt_leaves);
+		jsonw_uint_field(json_wtr, "spt_leaves_4k", vi->spt_leaves_4k);
+		jsonw_uint_field(json_wtr, "spt_leaves_2m", vi->spt_leaves_2m);
+		jsonw_uint_field(json_wtr, "spt_epoch", vi->spt_epoch);
 		jsonw_end_object(json_wtr);
 	} else {
-		printf("%-6u %-6u %-10llu %-10llu\n", vi->vm_id, vi->nr_bound,
-		       (unsigned long long)vi->spt_pages,
-		       (unsigned long long)vi->spt_leaves);
+		printf("%-6u %-6u %-10llu %-10llu %-10llu %-8llu\n", vi->vm_id,
+		       vi->nr_bound, (unsigned long long)vi->spt_pages,
+		       (unsigned long long)vi->spt_leaves_4k,
+		       (unsigned long long)vi->spt_leaves_2m,
+		       (unsigned long long)vi->spt_epoch);
 	}
 }
 
@@ -140,8 +150,7 @@ static int do_list(int argc, char **argv)
 	if (json_output)
 		jsonw_start_array(json_wtr);
 	else
-		printf("%-6s %-6s %-10s %-10s\n", "VM", "BOUND", "SPT_PAGES",
-		       "SPT_LEAVES");
+		print_vm_header();
 	for (i = 0; i < n; i++)
 		if (!vm_info(fd, ids[i], &vi))
 			print_vm(&vi);
@@ -171,8 +180,7 @@ static int do_show(int argc, char **argv)
 		return err;
 	}
 	if (!json_output)
-		printf("%-6s %-6s %-10s %-10s\n", "VM", "BOUND", "SPT_PAGES",
-		       "SPT_LEAVES");
+		print_vm_header();
 	print_vm(&vi);
 	return 0;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sev_tio - unbind sequencing for AMD SEV-TIO.
+ * sev_tio - bind and unbind sequencing for AMD SEV-TIO.
  *
  * While a TDI is bound, the RMP entries of its MMIO are immutable, so the
  * interface must be unbound (TIO_TDI_UNBIND, which issues TDISP
@@ -12,14 +12,30 @@
  * model tsmbpf's emulated SEV firmware enforces.
  *
  * After a TDI went to ERROR the firmware fences the ASID's DMA
- * (TIO_ASID_FENCE_STATUS); the fence must be cleared before the next bind.
+ * (TIO_ASID_FENCE_STATUS); bind clears the fence (TIO_ASID_FENCE_CLEAR)
+ * before it locks the interface again.
  */
 #include "tsmbpf.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
+u64 fences_cleared_total;
+u32 exit_kind;
+
+SEC("struct_ops.s/bind")
+s32 BPF_PROG(sev_bind, struct tsmbpf_tdi *tdi)
+{
+	if (tsmbpf_tdi_resources(tdi) & TSMBPF_RES_FENCED) {
+		TSMBPF_TRY(tsmbpf_fence_clear, tdi);
+		__sync_fetch_and_add(&fences_cleared_total, 1);
+	}
+	TSMBPF_TRY(tsmbpf_tdi_lock, tdi);
+	TSMBPF_TRY(tsmbpf_mmio_map, tdi);
+	return tsmbpf_dma_setup(tdi);
+}
+
 SEC("struct_ops.s/unbind")
-int BPF_PROG(sev_unbind, struct tsmbpf_tdi *tdi, u32 reason)
+s32 BPF_PROG(sev_unbind, struct tsmbpf_tdi *tdi, u32 reason)
 {
 	TSMBPF_TRY(tsmbpf_tdi_stop, tdi);
 	TSMBPF_TRY(tsmbpf_dma_teardown, tdi);
@@ -28,9 +44,25 @@ int BPF_PROG(sev_unbind, struct tsmbpf_tdi *tdi, u32 reason)
 	return tsmbpf_mmio_recover(tdi);
 }
 
+SEC("struct_ops/revoke_gate")
+u32 BPF_PROG(sev_revoke_gate, struct tsmbpf_tdi *tdi, u32 event)
+{
+	return TSMBPF_VERDICT_UNBIND;
+}
+
+SEC("struct_ops/exit")
+void BPF_PROG(sev_exit, struct tsmbpf_exit_info *info)
+{
+	exit_kind = info->kind;
+}
+
 SEC(".struct_ops.link")
 struct tsmbpf_ops sev_tio = {
+	.bind		= (void *)sev_bind,
 	.unbind		= (void *)sev_unbind,
+	.revoke_gate	= (void *)sev_revoke_gate,
+	.exit		= (void *)sev_exit,
 	.platforms	= TSMBPF_PLAT(TSMBPF_PLAT_SEV_TIO),
+	.timeout_ms	= 5000,
 	.name		= "sev_tio",
 };

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tdx_connect - unbind sequencing for Intel TDX Connect.
+ * tdx_connect - bind and unbind sequencing for Intel TDX Connect.
  *
- * The TDX module owns the device interface (TDI) while it is bound to a TD
+ * The TDX module owns a device interface (TDI) while it is bound to a TD
  * and refuses to let the host take resources away from a running
- * interface.  The order it enforces is:
+ * interface.  The teardown order it enforces is:
  *
  *   1. tdi_stop      TDH.DEVIF.REQUEST(STOP): TDISP STOP_INTERFACE, the
  *                    device scrubs and returns to CONFIG_UNLOCKED;
@@ -18,15 +18,57 @@
  *
  * Unmapping MMIO before the stop fails with TDX_DEVIF_INVALID_STATE;
  * reclaiming with MMIO or DMA still mapped fails with
- * TDX_DEVIF_HAS_MAPPED_MMIO / TDX_DEVIF_HAS_MAPPED_DMA.
+ * TDX_DEVIF_HAS_MAPPED_MMIO / TDX_DEVIF_HAS_MAPPED_DMA.  Bind is the mirror:
+ * DEVIFMT.ADD + DEVIF.CREATE (lock), MMIO map (pending until the TD
+ * accepts), trusted DMA setup.
+ *
+ * Host events that revoke MMIO (FLR, MSE clear, D3hot, reset...) must
+ * unbind first; with rebind_after_reset set, a reset-type event asks the
+ * core to bind the interface again afterwards (seed 002's question).
  */
 #include "tsmbpf.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-SEC("struct_ops.s/unbind")
-int BPF_PROG(tdx_unbind, struct tsmbpf_tdi *tdi, u32 reason)
+const volatile bool rebind_after_reset;
+
+/* Steps seen on TDX interfaces, by enum tsmbpf_step, and their failures. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TSMBPF_STEP_NR);
+	__type(key, u32);
+	__type(value, u64);
+} tdx_steps_total SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TSMBPF_STEP_NR);
+	__type(key, u32);
+	__type(value, u64);
+} tdx_step_failures_total SEC(".maps");
+
+u32 exit_kind;
+
+static void count(void *map, u32 step)
 {
+	u64 *v = bpf_map_lookup_elem(map, &step);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+SEC("struct_ops.s/bind")
+s32 BPF_PROG(tdx_bind, struct tsmbpf_tdi *tdi)
+{
+	TSMBPF_TRY(tsmbpf_tdi_lock, tdi);
+	TSMBPF_TRY(tsmbpf_mmio_map, tdi);
+	return tsmbpf_dma_setup(tdi);
+}
+
+SEC("struct_ops.s/unbind")
+s32 BPF_PROG(tdx_unbind, struct tsmbpf_tdi *tdi, u32 reason)
+{
+	/* an interface in ERROR accepts STOP: the same order applies */
 	TSMBPF_TRY(tsmbpf_tdi_stop, tdi);
 	TSMBPF_TRY(tsmbpf_mmio_unmap, tdi);
 	TSMBPF_TRY(tsmbpf_dma_teardown, tdi);
@@ -34,9 +76,45 @@ int BPF_PROG(tdx_unbind, struct tsmbpf_tdi *tdi, u32 reason)
 	return tsmbpf_mmio_recover(tdi);
 }
 
+SEC("struct_ops/revoke_gate")
+u32 BPF_PROG(tdx_revoke_gate, struct tsmbpf_tdi *tdi, u32 event)
+{
+	switch (event) {
+	case TSMBPF_EV_FLR:
+	case TSMBPF_EV_AF_FLR:
+	case TSMBPF_EV_RESET:
+	case TSMBPF_EV_HOT_RESET:
+		return rebind_after_reset ? TSMBPF_VERDICT_REBIND :
+					    TSMBPF_VERDICT_UNBIND;
+	default:
+		return TSMBPF_VERDICT_UNBIND;
+	}
+}
+
+SEC("struct_ops/event")
+void BPF_PROG(tdx_event, struct tsmbpf_tdi *tdi, u32 step, s32 result)
+{
+	if (step >= TSMBPF_STEP_NR)
+		return;
+	count(&tdx_steps_total, step);
+	if (result)
+		count(&tdx_step_failures_total, step);
+}
+
+SEC("struct_ops/exit")
+void BPF_PROG(tdx_exit, struct tsmbpf_exit_info *info)
+{
+	exit_kind = info->kind;
+}
+
 SEC(".struct_ops.link")
 struct tsmbpf_ops tdx_connect = {
+	.bind		= (void *)tdx_bind,
 	.unbind		= (void *)tdx_unbind,
+	.revoke_gate	= (void *)tdx_revoke_gate,
+	.event		= (void *)tdx_event,
+	.exit		= (void *)tdx_exit,
 	.platforms	= TSMBPF_PLAT(TSMBPF_PLAT_TDX),
+	.timeout_ms	= 5000,
 	.name		= "tdx_connect",
 };

@@ -11,6 +11,7 @@ run() { printf '$ %s\n' "$*"; "$@"; }
 
 step "load the core"
 run insmod /opt/tsmbpf/modules/tsmbpf.ko
+run insmod /opt/tsmbpf/modules/tsmbpf_emu.ko
 run ls /sys/kernel/tsmbpf/
 
 step "attach the platform policies (tsmctl for two, plain bpftool for one)"

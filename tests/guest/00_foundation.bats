@@ -8,12 +8,12 @@
 
 setup_file() {
 	load '../test_helper/common-setup'
-	tsmbpf_reload
+	tsmbpf_load_core
 }
 
 teardown_file() {
 	load '../test_helper/common-setup'
-	tsmbpf_unload
+	tsmbpf_unload_all
 }
 
 setup() {
@@ -73,6 +73,9 @@ new_bound_tdi() {
 }
 
 @test "rmmod is refused while a policy is attached and works after detach" {
+	# the core alone: nothing but the policy pins it
+	tsmbpf_unload_all
+	insmod "$MODDIR/tsmbpf.ko"
 	run tsmctl policy load "$POLDIR/cca.bpf.o"
 	assert_success
 	run rmmod tsmbpf
@@ -85,7 +88,7 @@ new_bound_tdi() {
 	assert_success
 	run grep -q '^tsmbpf ' /proc/modules
 	assert_failure
-	tsmbpf_load
+	tsmbpf_load_core
 }
 
 @test "bpftool struct_ops register, show, and detach by unpinning the link" {

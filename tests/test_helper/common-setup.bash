@@ -53,3 +53,78 @@ counter() {
 slot() {
 	awk -v p="$1" '$1 == p { print $2 }' "$SYSFS/policies"
 }
+
+# Core with the single-step test ioctl, plus the emulated firmware.
+tsmbpf_load_core() {
+	tsmbpf_unload_all
+	insmod "$MODDIR/tsmbpf.ko" step_ioctl=1
+	insmod "$MODDIR/tsmbpf_emu.ko"
+}
+
+# Unbind and destroy every TDI and VM, then unload the emulator and the
+# core.  TDIs pin the emulator, the emulator pins the core.
+tsmbpf_unload_all() {
+	local id
+	if [ -e /dev/tsmbpf ]; then
+		echo clear >/sys/kernel/debug/tsmbpf_emu/inject 2>/dev/null || true
+		for id in $(tsmctl -j dev list | jq -r '.[] | select(.vm != null) | .tdi'); do
+			tsmctl dev step "$id" tdi_stop >/dev/null 2>&1 || true
+			tsmctl dev unbind "$id" >/dev/null 2>&1 || true
+		done
+		for id in $(tsmctl -j dev list | jq -r '.[].tdi'); do
+			tsmctl dev destroy "$id" >/dev/null 2>&1 || true
+		done
+		for id in $(tsmctl -j vm list | jq -r '.[].vm'); do
+			tsmctl vm destroy "$id" >/dev/null 2>&1 || true
+		done
+	fi
+	grep -q '^tsmbpf_emu ' /proc/modules && rmmod tsmbpf_emu
+	tsmbpf_unload
+}
+
+# tdi_json TDI: the TDI as JSON; tdi_field TDI FIELD: one field
+tdi_json() {
+	tsmctl -j dev show "$1"
+}
+
+tdi_field() {
+	tsmctl -j dev show "$1" | jq -r ".$2"
+}
+
+# assert_torn_down TDI: the invariant after every unbind
+assert_torn_down() {
+	tdi_json "$1" | jq -e '.state == "CONFIG_UNLOCKED" and .mmio_pages == 0 and
+		(.dma | not) and (.metadata | not) and .shared_mmio and .vm == null' >/dev/null
+}
+
+# assert_step_refused TDI STEP FW_ERROR: the firmware refuses STEP with
+# FW_ERROR and the TDI's state does not change
+assert_step_refused() {
+	local before after
+	before=$(tdi_json "$1" | jq -c 'del(.last_fw_error)')
+	run tsmctl -j dev step "$1" "$2"
+	assert_failure
+	echo "$output" | jq -e --arg e "$3" '.fw_error == $e' >/dev/null ||
+		fail "step $2: expected $3, got: $output"
+	after=$(tdi_json "$1" | jq -c 'del(.last_fw_error)')
+	assert_equal "$after" "$before"
+}
+
+assert_step_ok() {
+	run tsmctl dev step "$1" "$2" "${@:3}"
+	assert_success
+}
+
+# new_tdi PLATFORM BDF [BAR...]: create a TDI, print its id
+new_tdi() {
+	local plat=$1 bdf=$2 bars=() b
+	shift 2
+	[ $# -gt 0 ] || set -- 2M 16K
+	for b in "$@"; do bars+=(bar "$b"); done
+	tsmctl dev create platform "$plat" bdf "$bdf" "${bars[@]}"
+}
+
+# bind_run TDI VM: bind and accept: RUN
+bind_run() {
+	tsmctl dev bind "$1" vm "$2" accept >/dev/null
+}

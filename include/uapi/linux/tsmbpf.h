@@ -55,6 +55,59 @@ enum tsmbpf_unbind_reason {
 	TSMBPF_UNBIND_REASON_NR,
 };
 
+/* Host events that revoke MMIO (VFIO); passed to revoke_gate() and event(). */
+enum tsmbpf_host_event {
+	TSMBPF_EV_MSE_CLEAR	= 0,	/* command register memory enable cleared */
+	TSMBPF_EV_BME_CLEAR,		/* bus master enable cleared */
+	TSMBPF_EV_D3HOT,		/* power state change that loses state */
+	TSMBPF_EV_FLR,			/* PCIe function level reset */
+	TSMBPF_EV_AF_FLR,		/* advanced features FLR */
+	TSMBPF_EV_RESET,		/* VFIO_DEVICE_RESET */
+	TSMBPF_EV_HOT_RESET,		/* hot reset of the device set */
+	TSMBPF_EV_RUNTIME_PM,		/* runtime-PM low-power entry */
+	TSMBPF_EV_CLOSE,		/* close of the device */
+	TSMBPF_EV_REMOVE,		/* device removal */
+	TSMBPF_EV_VM_DESTROY,		/* destroy of the VM */
+	TSMBPF_EV_NR,
+};
+
+/* Verdicts of a policy's revoke_gate(). */
+enum tsmbpf_verdict {
+	TSMBPF_VERDICT_UNBIND	= 0,	/* unbind first, then revoke MMIO */
+	TSMBPF_VERDICT_DENY	= 1,	/* refuse the host event */
+	TSMBPF_VERDICT_REBIND	= 2,	/* unbind, revoke, then bind again */
+	TSMBPF_VERDICT_NR,
+};
+
+/* Why a policy stopped serving its platforms (tsmbpf_exit_info.kind). */
+enum tsmbpf_exit_kind {
+	TSMBPF_EXIT_NONE	= 0,
+	TSMBPF_EXIT_UNREG	= 1,	/* detached by the operator */
+	TSMBPF_EXIT_ERROR	= 2,	/* the policy called tsmbpf_error() */
+	TSMBPF_EXIT_INVARIANT	= 3,	/* left a TDI half torn down */
+	TSMBPF_EXIT_TIMEOUT	= 4,	/* a callback overran timeout_ms */
+	TSMBPF_EXIT_BAD_RETURN	= 5,	/* a callback returned a bad value */
+	TSMBPF_EXIT_INIT	= 6,	/* init() failed */
+	TSMBPF_EXIT_KIND_NR,
+};
+
+#define TSMBPF_EXIT_MSG_LEN	128
+
+/* The exit record of a policy, like sched_ext's scx_exit_info. */
+struct tsmbpf_exit_info {
+	__u32	kind;		/* enum tsmbpf_exit_kind */
+	__s32	ret;		/* the callback's return value */
+	__u32	platform;	/* slot it was ejected from */
+	__u32	tdi;		/* TDI the callback ran on, 0 if none */
+	__u32	step;		/* first step the core had to finish */
+	__u32	fw_error;	/* last firmware error on that TDI */
+	__u64	generation;	/* of the policy when it ran */
+	__u64	duration_ns;	/* of the callback */
+	char	policy[TSMBPF_NAME_LEN];
+	char	callback[16];
+	char	msg[TSMBPF_EXIT_MSG_LEN];
+};
+
 /* Steps of bind and unbind, in the generic vocabulary of DESIGN.md. */
 enum tsmbpf_step {
 	TSMBPF_STEP_NONE	= 0,
@@ -70,6 +123,11 @@ enum tsmbpf_step {
 	TSMBPF_STEP_MMIO_RECOVER,
 	TSMBPF_STEP_KEY_PURGE,		/* CCA, optional */
 	TSMBPF_STEP_FENCE_CLEAR,	/* SEV-TIO TIO_ASID_FENCE_CLEAR */
+	/*
+	 * Not a firmware call: the device leaves LOCKED or RUN for ERROR, as
+	 * MSE/BME clear, FLR, D3hot or link down make it (TSMBPF_TDI_STEP).
+	 */
+	TSMBPF_STEP_DEVICE_ERROR,
 	TSMBPF_STEP_NR,
 };
 
@@ -137,7 +195,7 @@ struct tsmbpf_tdi_create {
 	__u32	bdf;		/* TSMBPF_BDF(); segment in bits 31:16 */
 	__u32	devset;		/* devices reset together by a hot reset */
 	__u32	nr_bars;	/* 1 .. TSMBPF_MAX_BARS */
-	__u64	bar_size[TSMBPF_MAX_BARS]; /* power of two, 4 KiB .. 1 TiB */
+	__u64	bar_size[TSMBPF_MAX_BARS]; /* power of two, 4 KiB .. 64 GiB */
 	__u32	tdi_id;		/* out */
 	__u32	__reserved;
 };
@@ -149,10 +207,16 @@ struct tsmbpf_tdi_destroy {
 	__u32	__reserved;
 };
 
-/* Bind: tdi_lock, mmio_map (PENDING), dma_setup.  Guest accept follows. */
+/*
+ * Bind: tdi_lock, mmio_map (PENDING), dma_setup.  Guest accept follows.
+ * With TSMBPF_BIND_LAZY_MMIO the private MMIO is assigned but mapped only
+ * by faults (TSMBPF_TDI_FAULT) or TSMBPF_TDI_MAP, as KVM's fault path does.
+ */
+#define TSMBPF_BIND_LAZY_MMIO	(1U << 0)
+
 struct tsmbpf_tdi_bind {
 	__u32	argsz;
-	__u32	flags;		/* none defined */
+	__u32	flags;		/* TSMBPF_BIND_* */
 	__u32	tdi_id;
 	__u32	vm_id;
 	__u32	vbdf;		/* guest BDF */
@@ -199,6 +263,8 @@ struct tsmbpf_tdi_info {
 	__u64	unbinds;
 	__u32	last_fw_error;
 	__u32	__reserved;
+	__u64	bar_gpa[TSMBPF_MAX_BARS]; /* guest physical base while bound */
+	__u64	bar_hpa[TSMBPF_MAX_BARS]; /* host physical base */
 };
 
 struct tsmbpf_vm_info {
@@ -207,7 +273,46 @@ struct tsmbpf_vm_info {
 	__u32	vm_id;
 	__u32	nr_bound;	/* out */
 	__u64	spt_pages;	/* out: secure page table pages */
-	__u64	spt_leaves;	/* out: leaf entries */
+	__u64	spt_leaves_4k;	/* out: 4 KiB leaf entries */
+	__u64	spt_leaves_2m;	/* out: 2 MiB leaf entries */
+	__u64	spt_epoch;	/* out: TLB tracking epoch */
+};
+
+/* One private-MMIO fault: maps one 4 KiB page or one 2 MiB block. */
+struct tsmbpf_tdi_fault {
+	__u32	argsz;
+	__u32	flags;		/* none defined */
+	__u32	tdi_id;
+	__u32	__reserved;
+	__u64	gpa;		/* faulting guest physical address */
+	__u64	mapped;		/* out: bytes mapped, 0 if already mapped */
+};
+
+/* Map a range of a BAR's private MMIO (PENDING). */
+#define TSMBPF_MAP_4K		(1U << 0)	/* 4 KiB leaves only */
+
+struct tsmbpf_tdi_map {
+	__u32	argsz;
+	__u32	flags;		/* TSMBPF_MAP_* */
+	__u32	tdi_id;
+	__u32	bar;
+	__u64	offset;		/* 4 KiB aligned, within the BAR */
+	__u64	size;		/* 4 KiB aligned, within the BAR */
+};
+
+/*
+ * Test interface: one step of enum tsmbpf_step on a TDI, in any order, so
+ * that the firmware's ordering rules can be exercised.  Only when tsmbpf.ko
+ * is loaded with step_ioctl=1; -EPERM otherwise.
+ */
+struct tsmbpf_tdi_step {
+	__u32	argsz;
+	__u32	flags;		/* none defined */
+	__u32	tdi_id;
+	__u32	step;		/* enum tsmbpf_step */
+	__u64	arg;		/* nonce for TSMBPF_STEP_TDI_START */
+	__u32	fw_error;	/* out */
+	__u32	__reserved;
 };
 
 #define TSMBPF_LIST_VMS		0
@@ -233,6 +338,8 @@ struct tsmbpf_stats {
 	__u64	policy_ejections;
 	__u64	fw_calls;
 	__u64	fw_refused;
+	__u64	spt_pages;	/* secure page table pages, all VMs */
+	__u64	faults;		/* private MMIO faults served */
 };
 
 #define TSMBPF_VM_CREATE	_IO(TSMBPF_TYPE, TSMBPF_BASE + 0)
@@ -245,6 +352,33 @@ struct tsmbpf_stats {
 #define TSMBPF_TDI_INFO		_IO(TSMBPF_TYPE, TSMBPF_BASE + 7)
 #define TSMBPF_VM_INFO		_IO(TSMBPF_TYPE, TSMBPF_BASE + 8)
 #define TSMBPF_LIST		_IO(TSMBPF_TYPE, TSMBPF_BASE + 9)
+/* The policy slot of a platform and the exit record of its last policy. */
+struct tsmbpf_policy_info {
+	__u32	argsz;
+	__u32	flags;		/* none defined */
+	__u32	platform;	/* enum tsmbpf_platform */
+	__u32	attached;	/* out: 1 if a policy holds the slot */
+	__u64	generation;	/* out: of the policy in the slot */
+	char	name[TSMBPF_NAME_LEN];	/* out */
+	__u64	calls;		/* out: callbacks run by this slot's policies */
+	struct tsmbpf_exit_info exit;	/* out: last exit on this slot */
+};
+
+/* Test interface (step_ioctl=1): ask the gate about a host event. */
+struct tsmbpf_revoke_gate {
+	__u32	argsz;
+	__u32	flags;		/* none defined */
+	__u32	tdi_id;
+	__u32	event;		/* enum tsmbpf_host_event */
+	__u32	verdict;	/* out: enum tsmbpf_verdict */
+	__u32	by_policy;	/* out: 1 if a policy decided */
+};
+
 #define TSMBPF_STATS		_IO(TSMBPF_TYPE, TSMBPF_BASE + 10)
+#define TSMBPF_TDI_FAULT	_IO(TSMBPF_TYPE, TSMBPF_BASE + 11)
+#define TSMBPF_TDI_MAP		_IO(TSMBPF_TYPE, TSMBPF_BASE + 12)
+#define TSMBPF_TDI_STEP		_IO(TSMBPF_TYPE, TSMBPF_BASE + 13)
+#define TSMBPF_POLICY_INFO	_IO(TSMBPF_TYPE, TSMBPF_BASE + 14)
+#define TSMBPF_REVOKE_GATE	_IO(TSMBPF_TYPE, TSMBPF_BASE + 15)
 
 #endif /* _UAPI_LINUX_TSMBPF_H */
