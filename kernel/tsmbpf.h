@@ -25,7 +25,7 @@
  */
 #define TSMBPF_WINDOW_SHIFT	39
 #define TSMBPF_GPA_WINDOWS	256
-#define TSMBPF_GPA_BASE		(1ULL << 47)
+#define TSMBPF_GPA_BASE		BIT_ULL(47)
 #define TSMBPF_MAX_TDIS		8191
 #define TSMBPF_BAR_MIN		SZ_4K
 #define TSMBPF_BAR_MAX		SZ_64G
@@ -45,7 +45,7 @@ struct tsmbpf_vm {
 	u32 id;
 	struct kref kref;
 	atomic_t nr_bound;
-	struct mutex lock;
+	struct mutex lock;	/* protects windows */
 	DECLARE_BITMAP(windows, TSMBPF_GPA_WINDOWS);
 	struct tsmbpf_spt spt;
 };
@@ -106,7 +106,7 @@ struct tsmbpf_tdi {
 	u64 cur_gen;
 	bool in_policy;
 	const struct tsmbpf_backend_ops *be;
-	struct mutex lock;
+	struct mutex lock;	/* serialises operations on the TDI */
 	struct kref kref;
 	struct kobject kobj;
 };

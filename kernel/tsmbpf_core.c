@@ -751,16 +751,30 @@ static int tsmbpf_policy_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_policy *pol,
 	return ret;
 }
 
-int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm,
-		    const struct tsmbpf_tdi_bind *arg, u64 *nonce, u32 *fw_error)
+/* The built-in bind: lock, map, DMA, after clearing a SEV-TIO fence. */
+static int tsmbpf_native_bind(struct tsmbpf_tdi *tdi, u32 *fw_error)
 {
 	static const u32 steps[] = { TSMBPF_STEP_TDI_LOCK,
 				     TSMBPF_STEP_MMIO_MAP,
 				     TSMBPF_STEP_DMA_SETUP };
+	int i, ret = 0;
+
+	tdi->cur_gen = tsmbpf_policy_generation();
+	/* SEV-TIO: a fence left by an ERROR goes before the next bind */
+	if (tdi->res & TSMBPF_RES_FENCED)
+		ret = tsmbpf_step(tdi, TSMBPF_STEP_FENCE_CLEAR, 0, fw_error);
+	for (i = 0; !ret && i < ARRAY_SIZE(steps); i++)
+		ret = tsmbpf_step(tdi, steps[i], 0, fw_error);
+	return ret;
+}
+
+int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm,
+		    const struct tsmbpf_tdi_bind *arg, u64 *nonce, u32 *fw_error)
+{
 	struct tsmbpf_policy *pol;
 	const char *name = "native";
 	u32 undo_error;
-	int i, idx, ret = 0;
+	int idx, ret = 0;
 	u64 t0;
 
 	*fw_error = TSMBPF_FW_OK;
@@ -795,15 +809,14 @@ int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm,
 	if (tsmbpf_policy_sequences(pol) && pol->ops->bind) {
 		ret = tsmbpf_policy_bind(tdi, pol, fw_error);
 		name = pol->ops->name;
+		if (ret == -EPROTO) {
+			/* ejected: undo what it did, bind natively */
+			name = "native";
+			ret = tsmbpf_native_unbind(tdi, &undo_error) ?:
+			      tsmbpf_native_bind(tdi, fw_error);
+		}
 	} else {
-		tdi->cur_gen = tsmbpf_policy_generation();
-		ret = 0;
-		/* SEV-TIO: a fence left by an ERROR goes before the next bind */
-		if (tdi->res & TSMBPF_RES_FENCED)
-			ret = tsmbpf_step(tdi, TSMBPF_STEP_FENCE_CLEAR, 0,
-					  fw_error);
-		for (i = 0; !ret && i < ARRAY_SIZE(steps); i++)
-			ret = tsmbpf_step(tdi, steps[i], 0, fw_error);
+		ret = tsmbpf_native_bind(tdi, fw_error);
 	}
 	trace_tsmbpf_bind(tdi, name, ret, ktime_get_ns() - t0);
 	tsmbpf_policy_exit(idx);

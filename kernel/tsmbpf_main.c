@@ -15,6 +15,7 @@
 #include <linux/uaccess.h>
 
 #include "tsmbpf.h"
+#include "tsmbpf_bench.h"
 
 /*
  * Copy the VFIO-style argument of an ioctl: @argsz must cover the struct up
@@ -457,6 +458,10 @@ static int __init tsmbpf_init(void)
 	if (ret)
 		goto err_sysfs;
 	pr_info("loaded, uAPI version %d\n", TSMBPF_API_VERSION);
+	/* debugfs is optional */
+	ret = tsmbpf_bench_init();
+	if (ret)
+		pr_warn("no debugfs benchmarks: %d\n", ret);
 	return 0;
 
 err_sysfs:
@@ -466,6 +471,7 @@ err_sysfs:
 
 static void __exit tsmbpf_exit(void)
 {
+	tsmbpf_bench_exit();
 	misc_deregister(&tsmbpf_misc);
 	tsmbpf_core_exit();
 	tsmbpf_sysfs_exit();

@@ -22,7 +22,8 @@ static ssize_t _name##_show(struct kobject *kobj,			\
 	return sysfs_emit(buf, "%lld\n",				\
 			  atomic64_read(&tsmbpf_stats._name));		\
 }									\
-static struct kobj_attribute tsmbpf_attr_##_name = __ATTR_RO(_name)
+static struct kobj_attribute tsmbpf_attr_##_name =			\
+	__ATTR(_name, 0444, _name##_show, NULL)
 
 TSMBPF_COUNTER_ATTR(binds);
 TSMBPF_COUNTER_ATTR(unbinds);
@@ -40,6 +41,7 @@ static ssize_t spt_pages_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%lld\n",
 			  atomic64_read(&tsmbpf_spt_global_pages));
 }
+
 static struct kobj_attribute tsmbpf_attr_spt_pages = __ATTR_RO(spt_pages);
 
 static ssize_t policies_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -47,6 +49,7 @@ static ssize_t policies_show(struct kobject *kobj, struct kobj_attribute *attr,
 {
 	return tsmbpf_policy_show(buf);
 }
+
 static struct kobj_attribute tsmbpf_attr_policies = __ATTR_RO(policies);
 
 static ssize_t generation_show(struct kobject *kobj,
@@ -54,6 +57,7 @@ static ssize_t generation_show(struct kobject *kobj,
 {
 	return sysfs_emit(buf, "%llu\n", tsmbpf_policy_generation());
 }
+
 static struct kobj_attribute tsmbpf_attr_generation = __ATTR_RO(generation);
 
 static ssize_t nr_tdis_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -61,6 +65,7 @@ static ssize_t nr_tdis_show(struct kobject *kobj, struct kobj_attribute *attr,
 {
 	return sysfs_emit(buf, "%llu\n", tsmbpf_nr_tdis());
 }
+
 static struct kobj_attribute tsmbpf_attr_nr_tdis = __ATTR_RO(nr_tdis);
 
 static ssize_t nr_vms_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -68,6 +73,7 @@ static ssize_t nr_vms_show(struct kobject *kobj, struct kobj_attribute *attr,
 {
 	return sysfs_emit(buf, "%llu\n", tsmbpf_nr_vms());
 }
+
 static struct kobj_attribute tsmbpf_attr_nr_vms = __ATTR_RO(nr_vms);
 
 static struct attribute *tsmbpf_attrs[] = {
@@ -91,7 +97,6 @@ static struct attribute *tsmbpf_attrs[] = {
 static const struct attribute_group tsmbpf_attr_group = {
 	.attrs = tsmbpf_attrs,
 };
-
 
 /* tdis/<id>/: the kobject is embedded in the TDI and holds a reference. */
 #define to_tdi(k) container_of(k, struct tsmbpf_tdi, kobj)

@@ -633,6 +633,48 @@ static int do_step(int argc, char **argv)
 	return 0;
 }
 
+static int do_gate(int argc, char **argv)
+{
+	struct tsmbpf_revoke_gate arg = { .argsz = sizeof(arg) };
+	static const char * const verdicts[] = { "unbind", "deny", "rebind" };
+	int fd, err;
+
+	if (!REQ_ARGS(3) || parse_tdi(argv[0], &arg.tdi_id))
+		return -1;
+	if (strcmp(argv[1], "event") || event_parse(argv[2], &arg.event)) {
+		p_err("usage: dev gate TDI event EVENT");
+		return -1;
+	}
+	fd = tsmbpf_open();
+	if (fd < 0)
+		return -1;
+	err = tsmbpf_ioctl(fd, TSMBPF_REVOKE_GATE, &arg);
+	close(fd);
+	if (err == -EPERM) {
+		p_err("the gate test entry needs tsmbpf.ko loaded with step_ioctl=1");
+		return err;
+	} else if (err == -ENOTCONN) {
+		p_err("device interface %u is not bound", arg.tdi_id);
+		return err;
+	} else if (err) {
+		p_err("gate: %s", strerror(-err));
+		return err;
+	}
+	if (json_output) {
+		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "event", argv[2]);
+		jsonw_string_field(json_wtr, "verdict", arg.verdict < 3 ?
+				   verdicts[arg.verdict] : "?");
+		jsonw_bool_field(json_wtr, "by_policy", arg.by_policy);
+		jsonw_end_object(json_wtr);
+	} else {
+		printf("%s on tdi %u: %s (%s)\n", argv[2], arg.tdi_id,
+		       arg.verdict < 3 ? verdicts[arg.verdict] : "?",
+		       arg.by_policy ? "policy" : "native default");
+	}
+	return 0;
+}
+
 static int do_help(int argc, char **argv)
 {
 	printf("Usage: %s dev create platform PLATFORM bdf BDF bar SIZE [bar SIZE]... [devset N]\n"
@@ -645,6 +687,7 @@ static int do_help(int argc, char **argv)
 	       "       %s dev fault TDI gpa GPA\n"
 	       "       %s dev map TDI bar N offset OFF size SIZE [4k]\n"
 	       "       %s dev step TDI STEP [nonce NONCE]\n"
+	       "       %s dev gate TDI event EVENT\n"
 	       "       %s dev help\n"
 	       "\n"
 	       "       PLATFORM := { tdx | sev-tio | cca }\n"
@@ -655,6 +698,8 @@ static int do_help(int argc, char **argv)
 	       "       STEP := { tdi_lock | mmio_map | dma_setup | accept | tdi_start |\n"
 	       "                 tdi_stop | mmio_unmap | dma_teardown | tdi_reclaim |\n"
 	       "                 mmio_recover | key_purge | fence_clear | device_error }\n"
+	       "       EVENT := { mse_clear | bme_clear | d3hot | flr | af_flr | reset |\n"
+	       "                  hot_reset | runtime_pm | close | remove | vm_destroy }\n"
 	       "\n"
 	       "bind locks the interface, maps its MMIO private (pending) and sets up\n"
 	       "trusted DMA; 'accept' (or 'dev accept' with the nonce bind printed)\n"
@@ -663,7 +708,7 @@ static int do_help(int argc, char **argv)
 	       "'dev step' runs one firmware step in any order (tsmbpf.ko step_ioctl=1),\n"
 	       "to exercise the platform's ordering rules.\n",
 	       bin_name, bin_name, bin_name, bin_name, bin_name, bin_name,
-	       bin_name, bin_name, bin_name, bin_name, bin_name);
+	       bin_name, bin_name, bin_name, bin_name, bin_name, bin_name);
 	return 0;
 }
 
@@ -678,6 +723,7 @@ static const struct cmd cmds[] = {
 	{ "fault",	do_fault },
 	{ "map",	do_map },
 	{ "step",	do_step },
+	{ "gate",	do_gate },
 	{ "help",	do_help },
 	{ 0 }
 };

@@ -57,6 +57,20 @@ static const char * const step_names[] = {
 	[TSMBPF_STEP_FENCE_CLEAR] = "fence_clear",
 };
 
+static const char * const event_names[] = {
+	[TSMBPF_EV_MSE_CLEAR] = "mse_clear",
+	[TSMBPF_EV_BME_CLEAR] = "bme_clear",
+	[TSMBPF_EV_D3HOT] = "d3hot",
+	[TSMBPF_EV_FLR] = "flr",
+	[TSMBPF_EV_AF_FLR] = "af_flr",
+	[TSMBPF_EV_RESET] = "reset",
+	[TSMBPF_EV_HOT_RESET] = "hot_reset",
+	[TSMBPF_EV_RUNTIME_PM] = "runtime_pm",
+	[TSMBPF_EV_CLOSE] = "close",
+	[TSMBPF_EV_REMOVE] = "remove",
+	[TSMBPF_EV_VM_DESTROY] = "vm_destroy",
+};
+
 static const char *lookup(const char * const *names, size_t n, uint32_t v)
 {
 	return v < n && names[v] ? names[v] : "unknown";
@@ -87,6 +101,16 @@ int platform_parse(const char *s, uint32_t *plat)
 	if (!strcmp(s, "sev_tio") || !strcmp(s, "sev"))
 		s = "sev-tio";
 	return parse(platform_names, ARRAY_SIZE(platform_names), s, plat);
+}
+
+const char *event_name(uint32_t event)
+{
+	return lookup(event_names, ARRAY_SIZE(event_names), event);
+}
+
+int event_parse(const char *s, uint32_t *event)
+{
+	return parse(event_names, ARRAY_SIZE(event_names), s, event);
 }
 
 const char *tdisp_state_name(uint32_t state)

@@ -14,6 +14,8 @@ int viommu_parse(const char *s, uint32_t *viommu);
 const char *reason_name(uint32_t reason);
 int reason_parse(const char *s, uint32_t *reason);
 const char *step_name(uint32_t step);
+const char *event_name(uint32_t event);
+int event_parse(const char *s, uint32_t *event);
 int step_parse(const char *s, uint32_t *step);
 
 /* Firmware error code: its platform name and what would fix it. */

@@ -23,7 +23,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <linux/tsmbpf.h>
+
 #include "main.h"
+#include "names.h"
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
@@ -425,17 +428,137 @@ static int do_list(int argc, char **argv)
 	return 0;
 }
 
+static const char *exit_kind_name(uint32_t kind)
+{
+	static const char * const names[] = {
+		[TSMBPF_EXIT_NONE] = "none",
+		[TSMBPF_EXIT_UNREG] = "unregistered",
+		[TSMBPF_EXIT_ERROR] = "error",
+		[TSMBPF_EXIT_INVARIANT] = "invariant",
+		[TSMBPF_EXIT_TIMEOUT] = "timeout",
+		[TSMBPF_EXIT_BAD_RETURN] = "bad-return",
+		[TSMBPF_EXIT_INIT] = "init",
+	};
+
+	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
+}
+
+static void print_exit(const struct tsmbpf_exit_info *e)
+{
+	if (json_output) {
+		jsonw_name(json_wtr, "exit");
+		if (e->kind == TSMBPF_EXIT_NONE) {
+			jsonw_null(json_wtr);
+			return;
+		}
+		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "kind", exit_kind_name(e->kind));
+		jsonw_string_field(json_wtr, "policy", e->policy);
+		jsonw_uint_field(json_wtr, "generation", e->generation);
+		jsonw_string_field(json_wtr, "callback", e->callback);
+		jsonw_uint_field(json_wtr, "tdi", e->tdi);
+		jsonw_int_field(json_wtr, "ret", e->ret);
+		jsonw_string_field(json_wtr, "missing_step", step_name(e->step));
+		jsonw_string_field(json_wtr, "fw_error", fw_error_name(e->fw_error));
+		jsonw_uint_field(json_wtr, "duration_ns", e->duration_ns);
+		jsonw_string_field(json_wtr, "msg", e->msg);
+		jsonw_end_object(json_wtr);
+		return;
+	}
+	if (e->kind == TSMBPF_EXIT_NONE)
+		return;
+	/* like sched_ext's loaders: one EXIT line, then the details */
+	printf("  EXIT: %s (policy %s, generation %llu)\n",
+	       exit_kind_name(e->kind), e->policy,
+	       (unsigned long long)e->generation);
+	if (e->kind == TSMBPF_EXIT_UNREG)
+		return;
+	printf("    in %s() on tdi %u, returned %d after %llu us\n",
+	       e->callback[0] ? e->callback : "?", e->tdi, e->ret,
+	       (unsigned long long)e->duration_ns / 1000);
+	if (e->step)
+		printf("    missing step: %s (the native sequence finished it)\n",
+		       step_name(e->step));
+	if (e->fw_error)
+		printf("    last firmware error: %s\n", fw_error_name(e->fw_error));
+	if (e->msg[0])
+		printf("    message: %s\n", e->msg);
+}
+
+static int do_show(int argc, char **argv)
+{
+	struct tsmbpf_policy_info pi;
+	uint32_t plat, first = 0, last = TSMBPF_PLAT_NR - 1;
+	int fd, err = 0;
+
+	if (argc > 1) {
+		p_err("usage: policy show [PLATFORM]");
+		return -1;
+	}
+	if (argc == 1) {
+		if (platform_parse(argv[0], &plat)) {
+			p_err("unknown platform '%s' (tdx, sev-tio, cca)", argv[0]);
+			return -1;
+		}
+		first = last = plat;
+	}
+	fd = tsmbpf_open();
+	if (fd < 0)
+		return -1;
+	if (json_output)
+		jsonw_start_array(json_wtr);
+	for (plat = first; plat <= last; plat++) {
+		memset(&pi, 0, sizeof(pi));
+		pi.argsz = sizeof(pi);
+		pi.platform = plat;
+		err = tsmbpf_ioctl(fd, TSMBPF_POLICY_INFO, &pi);
+		if (err) {
+			p_err("policy slot %s: %s", platform_name(plat),
+			      strerror(-err));
+			break;
+		}
+		if (json_output) {
+			jsonw_start_object(json_wtr);
+			jsonw_string_field(json_wtr, "platform", platform_name(plat));
+			jsonw_name(json_wtr, "policy");
+			if (pi.attached)
+				jsonw_string(json_wtr, pi.name);
+			else
+				jsonw_null(json_wtr);
+			jsonw_uint_field(json_wtr, "generation", pi.generation);
+			jsonw_uint_field(json_wtr, "calls", pi.calls);
+			print_exit(&pi.exit);
+			jsonw_end_object(json_wtr);
+			continue;
+		}
+		printf("%s: %s", platform_name(plat),
+		       pi.attached ? pi.name : "native fallback");
+		if (pi.attached)
+			printf(" (generation %llu)",
+			       (unsigned long long)pi.generation);
+		printf(", %llu policy calls\n", (unsigned long long)pi.calls);
+		print_exit(&pi.exit);
+	}
+	if (json_output)
+		jsonw_end_array(json_wtr);
+	close(fd);
+	return err;
+}
+
 static int do_help(int argc, char **argv)
 {
 	printf("Usage: %s policy load OBJ\n"
 	       "       %s policy swap NAME OBJ\n"
 	       "       %s policy unload NAME\n"
 	       "       %s policy list\n"
+	       "       %s policy show [PLATFORM]\n"
 	       "       %s policy help\n"
 	       "\n"
 	       "OBJ is a compiled policy (e.g. policies/tdx_connect.bpf.o); NAME is\n"
-	       "the policy's struct_ops map name, pinned under %s/.\n",
-	       bin_name, bin_name, bin_name, bin_name, bin_name,
+	       "the policy's struct_ops map name, pinned under %s/.\n"
+	       "'show' prints each platform's slot and the exit record of the last\n"
+	       "policy that left it (ejected or detached).\n",
+	       bin_name, bin_name, bin_name, bin_name, bin_name, bin_name,
 	       TSMBPF_PIN_DIR);
 	return 0;
 }
@@ -445,6 +568,7 @@ static const struct cmd cmds[] = {
 	{ "swap",	do_swap },
 	{ "unload",	do_unload },
 	{ "list",	do_list },
+	{ "show",	do_show },
 	{ "help",	do_help },
 	{ 0 }
 };

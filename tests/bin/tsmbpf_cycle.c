@@ -8,11 +8,13 @@
  *   tsmbpf_cycle [-p PLATFORM] [-n TDIS] [-i ITERS] [-b BUS] [-k] [-q]
  *
  * -k keeps the VM and TDIs (ids printed) instead of destroying them.
+ * SIGINT/SIGTERM end the loop after the current round; -i 0 loops until then.
  * Prints one JSON object: cycles, failures, ns per cycle.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,12 @@
 #include <linux/tsmbpf.h>
 
 static int fd;
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
 
 static uint64_t now_ns(void)
 {
@@ -89,7 +97,7 @@ static int cycle(uint32_t tdi, uint32_t vm, int *bad)
 int main(int argc, char **argv)
 {
 	int plat = TSMBPF_PLAT_TDX, n = 32, iters = 100, bus = 0x80, opt;
-	int failures = 0, bad = 0, keep = 0, quiet = 0, i, k;
+	int failures = 0, bad = 0, keep = 0, quiet = 0, rounds = 0, i, k;
 	struct tsmbpf_vm_create vc = { .argsz = sizeof(vc) };
 	uint32_t *tdis;
 	uint64_t t0, t1;
@@ -124,7 +132,7 @@ int main(int argc, char **argv)
 			return opt == 'h' ? 0 : 2;
 		}
 	}
-	if (n < 1 || n > 256 || iters < 1 || bus < 0 || bus > 0xff) {
+	if (n < 1 || n > 256 || iters < 0 || bus < 0 || bus > 0xff) {
 		fprintf(stderr, "bad -n, -i or -b\n");
 		return 2;
 	}
@@ -153,11 +161,14 @@ int main(int argc, char **argv)
 		tdis[i] = c.tdi_id;
 	}
 
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	t0 = now_ns();
-	for (k = 0; k < iters; k++) {
+	for (k = 0; (!iters || k < iters) && !stop; k++) {
 		for (i = 0; i < n; i++)
 			if (cycle(tdis[i], vc.vm_id, &bad))
 				failures++;
+		rounds++;
 		if (!quiet && iters >= 10 && (k + 1) % (iters / 10) == 0)
 			fprintf(stderr, "  %d/%d rounds\n", k + 1, iters);
 	}
@@ -177,8 +188,8 @@ int main(int argc, char **argv)
 			failures++;
 	}
 	printf("{\"cycles\":%d,\"failures\":%d,\"not_torn_down\":%d,\"ns_per_cycle\":%llu,\"vm\":%u}\n",
-	       n * iters, failures, bad,
-	       (unsigned long long)((t1 - t0) / ((uint64_t)n * iters)),
+	       n * rounds, failures, bad,
+	       (unsigned long long)(rounds ? (t1 - t0) / ((uint64_t)n * rounds) : 0),
 	       vc.vm_id);
 	free(tdis);
 	return failures || bad ? 1 : 0;

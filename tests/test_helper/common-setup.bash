@@ -128,3 +128,21 @@ new_tdi() {
 bind_run() {
 	tsmctl dev bind "$1" vm "$2" accept >/dev/null
 }
+
+# exit_record PLATFORM: the slot's last exit record as JSON
+exit_record() {
+	tsmctl -j policy show "$1" | jq -c '.[0].exit'
+}
+
+# load_must_fail OBJ TEXT: loading OBJ fails and the output says TEXT;
+# nothing is left pinned and no slot changes
+load_must_fail() {
+	local before
+	before=$(cat "$SYSFS/policies")
+	run tsmctl policy load "$1"
+	assert_failure
+	assert_output --partial "$2"
+	assert_equal "$(cat "$SYSFS/policies")" "$before"
+	run ls "$PINDIR"
+	assert_output ""
+}

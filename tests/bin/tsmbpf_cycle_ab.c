@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tsmbpf_cycle_ab: bind -> accept -> unbind cycle time with a BPF policy
+ * against the native fallback, interleaved finely enough that a noisy,
+ * shared machine affects both alike.
+ *
+ *   tsmbpf_cycle_ab -p PLATFORM POLICY.bpf.o [-n TDIS] [-r PAIRS] [-g PASSES]
+ *                   [-w MS] [-b BUS]
+ *
+ * Loads POLICY once (libbpf; one struct_ops map that serves PLATFORM), makes
+ * one VM and TDIS TDIs (default 16), then runs PAIRS pairs (default 100) of
+ * passes, a pass being one cycle on each TDI: native (the platform's slot
+ * empty) and policy (the map attached with bpf_map__attach_struct_ops() for
+ * the pass, detached after it), in ABBA order.  Attach and detach are not
+ * timed.  Every cycle is timed and checked as tsmbpf_cycle checks it, and
+ * the core's unbinds_native / unbinds_policy counters must say that each
+ * pass ran the way it was meant to.  -g runs PASSES passes (default 1) per
+ * mode and pair, under one attach; -w sleeps MS milliseconds (untimed)
+ * after each attach and each detach.
+ *
+ * Prints one JSON object: the median ns per cycle of each mode and their
+ * ratio, the median ratio of the two passes of each pair, the means, and
+ * the failures.  Exit status 0, 1 on any failure, 2 on usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/tsmbpf.h>
+
+#define SYSFS "/sys/kernel/tsmbpf/"
+
+static const char *const plat_names[] = { "tdx", "sev-tio", "cca" };
+
+static int fd = -1;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t median_u64(uint64_t *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double median_double(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static long long read_counter(const char *name)
+{
+	char path[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), SYSFS "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* 1 if the slot of @plat holds a policy, 0 if not, -1 on error */
+static int slot_held(int plat)
+{
+	char name[64], pol[64];
+	int ret = -1;
+	FILE *f;
+
+	f = fopen(SYSFS "policies", "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %63s %*[^\n]", name, pol) == 2) {
+		if (!strcmp(name, plat_names[plat])) {
+			ret = strcmp(pol, "-") != 0;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/* Wait up to 2 s for the slot to be empty (@want 0) or held (1). */
+static int wait_slot(int plat, int want)
+{
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		int held = slot_held(plat);
+
+		if (held < 0)
+			return -1;
+		if (held == want)
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+static int plat_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < TSMBPF_PLAT_NR; i++)
+		if (!strcmp(s, plat_names[i]))
+			return i;
+	return -1;
+}
+
+/* The struct_ops map of @obj and the platforms it serves. */
+static struct bpf_map *policy_map(struct bpf_object *obj, uint32_t *platforms)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	struct bpf_map *map, *found = NULL;
+	const struct btf_member *m;
+	const struct btf_type *t;
+	const char *data;
+	size_t size;
+	int n = 0, i;
+
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS)
+			continue;
+		found = map;
+		n++;
+	}
+	if (n != 1 || !btf)
+		return NULL;
+	data = bpf_map__initial_value(found, &size);
+	t = btf__type_by_id(btf, bpf_map__btf_value_type_id(found));
+	if (!data || !t || !btf_is_struct(t))
+		return NULL;
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++, m++) {
+		uint32_t off = btf_member_bit_offset(t, i) / 8;
+
+		if (strcmp(btf__name_by_offset(btf, m->name_off), "platforms"))
+			continue;
+		if (off + sizeof(*platforms) > size)
+			return NULL;
+		memcpy(platforms, data + off, sizeof(*platforms));
+		return found;
+	}
+	return NULL;
+}
+
+/* One bind -> accept -> unbind, checked; as tsmbpf_cycle does it. */
+static int cycle(uint32_t tdi, uint32_t vm)
+{
+	struct tsmbpf_tdi_bind b = { .argsz = sizeof(b), .tdi_id = tdi,
+				     .vm_id = vm,
+				     .viommu = TSMBPF_VIOMMU_TSM_NO_VIOMMU };
+	struct tsmbpf_tdi_accept a = { .argsz = sizeof(a), .tdi_id = tdi };
+	struct tsmbpf_tdi_unbind u = { .argsz = sizeof(u), .tdi_id = tdi };
+	struct tsmbpf_tdi_info i = { .argsz = sizeof(i), .tdi_id = tdi };
+
+	if (ioctl(fd, TSMBPF_TDI_BIND, &b)) {
+		fprintf(stderr, "tdi %u: bind: %s fw %#x\n", tdi,
+			strerror(errno), b.fw_error);
+		return -1;
+	}
+	a.nonce = b.nonce;
+	if (ioctl(fd, TSMBPF_TDI_ACCEPT, &a)) {
+		fprintf(stderr, "tdi %u: accept: %s fw %#x\n", tdi,
+			strerror(errno), a.fw_error);
+		return -1;
+	}
+	if (ioctl(fd, TSMBPF_TDI_INFO, &i) || i.state != TSMBPF_TDISP_RUN) {
+		fprintf(stderr, "tdi %u: not RUN after accept\n", tdi);
+		return -1;
+	}
+	if (ioctl(fd, TSMBPF_TDI_UNBIND, &u)) {
+		fprintf(stderr, "tdi %u: unbind: %s fw %#x\n", tdi,
+			strerror(errno), u.fw_error);
+		return -1;
+	}
+	if (ioctl(fd, TSMBPF_TDI_INFO, &i))
+		return -1;
+	if (i.state != TSMBPF_TDISP_CONFIG_UNLOCKED || i.mmio_pages ||
+	    (i.res & (TSMBPF_RES_DMA | TSMBPF_RES_METADATA)) ||
+	    !(i.res & TSMBPF_RES_SHARED_MMIO) || i.vm_id) {
+		fprintf(stderr, "tdi %u: not torn down: state %u res %#x mmio %llu vm %u\n",
+			tdi, i.state, i.res, (unsigned long long)i.mmio_pages,
+			i.vm_id);
+		return -1;
+	}
+	return 0;
+}
+
+struct mode {
+	const char *name;	/* "native" or "policy" */
+	const char *counter;	/* unbinds_native or unbinds_policy */
+	uint64_t *lat;		/* per cycle */
+	size_t n;
+	uint64_t sum;
+};
+
+/*
+ * One pass over every TDI in @m's mode; ns of the pass in *pass_ns.
+ * Returns the number of failed cycles, or -1 if the pass did not run in
+ * its mode.
+ */
+static int pass(struct mode *m, const uint32_t *tdis, int n, uint32_t vm,
+		uint64_t *pass_ns)
+{
+	long long c0, c1;
+	uint64_t t0, t1, start;
+	int i, failures = 0;
+
+	c0 = read_counter(m->counter);
+	start = now_ns();
+	for (i = 0; i < n; i++) {
+		t0 = now_ns();
+		if (cycle(tdis[i], vm)) {
+			failures++;
+			continue;
+		}
+		t1 = now_ns();
+		m->lat[m->n++] = t1 - t0;
+		m->sum += t1 - t0;
+	}
+	*pass_ns = now_ns() - start;
+	c1 = read_counter(m->counter);
+	if (c0 < 0 || c1 < 0 || c1 - c0 != n - failures) {
+		fprintf(stderr, "%s pass: %lld of %d unbinds counted in %s\n",
+			m->name, c1 - c0, n - failures, m->counter);
+		return -1;
+	}
+	return failures;
+}
+
+int main(int argc, char **argv)
+{
+	int plat = -1, n = 16, pairs = 100, bus = 0x70, opt, i, k, ret = 1;
+	int group = 1, wait_ms = 0;
+	struct mode native = { .name = "native", .counter = "unbinds_native" };
+	struct mode policy = { .name = "policy", .counter = "unbinds_policy" };
+	struct tsmbpf_vm_create vc = { .argsz = sizeof(vc) };
+	struct bpf_object *obj = NULL;
+	struct bpf_map *map = NULL;
+	uint32_t *tdis = NULL, platforms = 0;
+	double *pair_ratio = NULL;
+	int failures = 0, made = 0, have_vm = 0;
+	const char *path;
+
+	while ((opt = getopt(argc, argv, "p:n:r:g:w:b:h")) != -1) {
+		switch (opt) {
+		case 'p':
+			plat = plat_parse(optarg);
+			if (plat < 0) {
+				fprintf(stderr, "unknown platform %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'n':
+			n = atoi(optarg);
+			break;
+		case 'r':
+			pairs = atoi(optarg);
+			break;
+		case 'g':
+			group = atoi(optarg);
+			break;
+		case 'w':
+			wait_ms = atoi(optarg);
+			break;
+		case 'b':
+			bus = strtol(optarg, NULL, 0);
+			break;
+		default:
+			printf("usage: %s -p tdx|sev-tio|cca POLICY.bpf.o [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-b BUS]\n",
+			       argv[0]);
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	if (plat < 0 || argc - optind != 1 || n < 1 || n > 256 || pairs < 1 ||
+	    pairs > 100000 || group < 1 || group > 1000 || wait_ms < 0 ||
+	    bus < 0 || bus > 0xff) {
+		fprintf(stderr, "usage: %s -p tdx|sev-tio|cca POLICY.bpf.o [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-b BUS]\n",
+			argv[0]);
+		return 2;
+	}
+	path = argv[optind];
+	libbpf_set_print(libbpf_print);
+
+	native.lat = calloc((size_t)pairs * group * n, sizeof(uint64_t));
+	policy.lat = calloc((size_t)pairs * group * n, sizeof(uint64_t));
+	pair_ratio = calloc(pairs, sizeof(double));
+	tdis = calloc(n, sizeof(*tdis));
+	if (!native.lat || !policy.lat || !pair_ratio || !tdis) {
+		perror("calloc");
+		goto out;
+	}
+
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj) {
+		fprintf(stderr, "%s: open: %s\n", path, strerror(errno));
+		goto out;
+	}
+	map = policy_map(obj, &platforms);
+	if (!map || !(platforms & (1U << plat))) {
+		fprintf(stderr, "%s: need one struct_ops map serving %s\n",
+			path, plat_names[plat]);
+		goto out;
+	}
+	if (bpf_object__load(obj)) {
+		fprintf(stderr, "%s: load failed\n", path);
+		goto out;
+	}
+	if (slot_held(plat) != 0) {
+		fprintf(stderr, "the %s slot is held or unreadable; unload its policy first\n",
+			plat_names[plat]);
+		goto out;
+	}
+
+	fd = open("/dev/tsmbpf", O_RDWR);
+	if (fd < 0) {
+		perror("/dev/tsmbpf");
+		goto out;
+	}
+	if (ioctl(fd, TSMBPF_VM_CREATE, &vc)) {
+		perror("VM_CREATE");
+		goto out;
+	}
+	have_vm = 1;
+	for (i = 0; i < n; i++, made++) {
+		struct tsmbpf_tdi_create c = { .argsz = sizeof(c),
+					       .platform = plat,
+					       .bdf = TSMBPF_BDF(0, bus, i / 8, i % 8),
+					       .devset = i / 4, .nr_bars = 2 };
+
+		c.bar_size[0] = 2 << 20;
+		c.bar_size[1] = 16 << 10;
+		if (ioctl(fd, TSMBPF_TDI_CREATE, &c)) {
+			perror("TDI_CREATE");
+			goto out;
+		}
+		tdis[i] = c.tdi_id;
+	}
+
+	/* pair k: native then policy for even k, policy then native for odd */
+	for (k = -1; k < pairs; k++) {
+		uint64_t ns[2] = { 0, 0 };	/* native, policy */
+		int j;
+
+		for (j = 0; j < 2; j++) {
+			int pol = (k & 1) ? !j : j;
+			struct mode *m = pol ? &policy : &native;
+			struct bpf_link *link = NULL;
+			size_t keep = m->n;
+			uint64_t keep_sum = m->sum;
+			int r, g;
+
+			if (pol) {
+				link = bpf_map__attach_struct_ops(map);
+				if (!link) {
+					fprintf(stderr, "attach: %s\n",
+						strerror(errno));
+					goto out;
+				}
+				if (wait_ms)
+					usleep(wait_ms * 1000);
+			}
+			for (r = 0, g = 0; r >= 0 && g < group; g++) {
+				uint64_t pass_ns;
+				int f = pass(m, tdis, n, vc.vm_id, &pass_ns);
+
+				r = f < 0 ? f : r + f;
+				ns[pol] += pass_ns;
+			}
+			if (link) {
+				bpf_link__destroy(link);
+				if (wait_slot(plat, 0)) {
+					fprintf(stderr, "the %s slot stays held after detach\n",
+						plat_names[plat]);
+					goto out;
+				}
+				if (wait_ms)
+					usleep(wait_ms * 1000);
+			}
+			if (r < 0)
+				goto out;
+			failures += r;
+			if (k < 0) {	/* warm-up pair: not counted */
+				m->n = keep;
+				m->sum = keep_sum;
+			}
+		}
+		if (k >= 0)
+			pair_ratio[k] = ns[0] ? (double)ns[1] / ns[0] : 0;
+	}
+
+	if (native.n && policy.n) {
+		uint64_t nmean = native.sum / native.n;
+		uint64_t pmean = policy.sum / policy.n;
+		uint64_t nmed = median_u64(native.lat, native.n);
+		uint64_t pmed = median_u64(policy.lat, policy.n);
+
+		printf("{\"platform\":\"%s\",\"policy\":\"%s\",\"tdis\":%d,\"pairs\":%d,"
+		       "\"cycles_per_mode\":%zu,\"native_ns\":%llu,\"policy_ns\":%llu,"
+		       "\"ratio\":%.4f,\"paired_ratio\":%.4f,\"native_mean_ns\":%llu,"
+		       "\"policy_mean_ns\":%llu,\"mean_ratio\":%.4f,\"failures\":%d}\n",
+		       plat_names[plat], bpf_map__name(map), n, pairs,
+		       native.n, (unsigned long long)nmed,
+		       (unsigned long long)pmed, (double)pmed / nmed,
+		       median_double(pair_ratio, pairs),
+		       (unsigned long long)nmean, (unsigned long long)pmean,
+		       (double)pmean / nmean, failures);
+	}
+	ret = failures ? 1 : 0;
+
+out:
+	for (i = 0; i < made; i++) {
+		struct tsmbpf_tdi_destroy d = { .argsz = sizeof(d),
+						.tdi_id = tdis[i] };
+
+		if (ioctl(fd, TSMBPF_TDI_DESTROY, &d)) {
+			/* a failed pass may have left it bound */
+			struct tsmbpf_tdi_unbind u = { .argsz = sizeof(u),
+						       .tdi_id = tdis[i] };
+
+			ioctl(fd, TSMBPF_TDI_UNBIND, &u);
+			if (ioctl(fd, TSMBPF_TDI_DESTROY, &d)) {
+				perror("TDI_DESTROY");
+				ret = 1;
+			}
+		}
+	}
+	if (have_vm) {
+		struct tsmbpf_vm_destroy vd = { .argsz = sizeof(vd),
+						.vm_id = vc.vm_id };
+
+		if (ioctl(fd, TSMBPF_VM_DESTROY, &vd)) {
+			perror("VM_DESTROY");
+			ret = 1;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	bpf_object__close(obj);
+	free(tdis);
+	free(pair_ratio);
+	free(policy.lat);
+	free(native.lat);
+	return ret;
+}
