@@ -102,6 +102,8 @@ int tsmbpf_ioctl(int fd, unsigned long req, void *arg)
 	return ioctl(fd, req, arg) ? -errno : 0;
 }
 
+static const struct cmd main_cmds[];
+
 bool is_prefix(const char *pfx, const char *str)
 {
 	return *pfx && !strncmp(str, pfx, strlen(pfx));
@@ -117,8 +119,11 @@ int cmd_select(const struct cmd *cmds, int argc, char **argv,
 	for (c = cmds; c->name; c++)
 		if (is_prefix(argv[0], c->name))
 			return c->func(argc - 1, argv + 1);
-	p_err("unknown command '%s'; try '%s %s help'", argv[0], bin_name,
-	      argv[-1]);
+	if (cmds == main_cmds)
+		p_err("unknown object '%s'; try '%s help'", argv[0], bin_name);
+	else
+		p_err("unknown command '%s'; try '%s %s help'", argv[0],
+		      bin_name, argv[-1]);
 	return -1;
 }
 

@@ -204,9 +204,14 @@ if [ -e /opt/tsmbpf/interactive ]; then
 	if [ -n "${rows:-}" ] && [ -n "${cols:-}" ]; then
 		$bb stty -F /dev/ttyS0 rows "$rows" cols "$cols"
 	fi
+	# the core with its test interface, and the emulated firmware
 	if [ -f /opt/tsmbpf/modules/tsmbpf.ko ] &&
-	   $bb insmod /opt/tsmbpf/modules/tsmbpf.ko; then
-		echo "init: loaded /opt/tsmbpf/modules/tsmbpf.ko"
+	   $bb insmod /opt/tsmbpf/modules/tsmbpf.ko step_ioctl=1; then
+		echo "init: loaded tsmbpf.ko (step_ioctl=1)"
+		if [ -f /opt/tsmbpf/modules/tsmbpf_emu.ko ] &&
+		   $bb insmod /opt/tsmbpf/modules/tsmbpf_emu.ko; then
+			echo "init: loaded tsmbpf_emu.ko (emulated TDX Connect, SEV-TIO, CCA firmware)"
+		fi
 	fi
 	if [ -f /opt/tsmbpf/cmd ]; then
 		bash /opt/tsmbpf/cmd </dev/null
