@@ -23,17 +23,7 @@ setup() {
 }
 
 teardown() {
-	local id
-	echo clear >/sys/kernel/debug/tsmbpf_emu/inject
-	for id in $(tsmctl -j dev list | jq -r '.[] | select(.vm != null) | .tdi'); do
-		tsmctl dev unbind "$id" >/dev/null 2>&1 || true
-	done
-	for id in $(tsmctl -j dev list | jq -r '.[].tdi'); do
-		tsmctl dev destroy "$id" >/dev/null 2>&1 || true
-	done
-	for id in $(tsmctl -j vm list | jq -r '.[].vm'); do
-		tsmctl vm destroy "$id" >/dev/null 2>&1 || true
-	done
+	tsmbpf_cleanup_objects
 }
 
 @test "each platform: bind, accept, RUN, unbind leaves the TDI torn down and shared" {

@@ -24,19 +24,7 @@ setup() {
 }
 
 teardown() {
-	local id
-	for p in "$PINDIR"/*; do
-		[ -e "$p" ] && tsmctl policy unload "$(basename "$p")" >/dev/null
-	done
-	for id in $(tsmctl -j dev list | jq -r '.[] | select(.vm != null) | .tdi'); do
-		tsmctl dev unbind "$id" >/dev/null 2>&1 || true
-	done
-	for id in $(tsmctl -j dev list | jq -r '.[].tdi'); do
-		tsmctl dev destroy "$id" >/dev/null 2>&1 || true
-	done
-	for id in $(tsmctl -j vm list | jq -r '.[].vm'); do
-		tsmctl vm destroy "$id" >/dev/null 2>&1 || true
-	done
+	tsmbpf_cleanup_objects
 }
 
 @test "each platform's policy runs full cycles; the native sequence is not used" {

@@ -61,23 +61,29 @@ tsmbpf_load_core() {
 	insmod "$MODDIR/tsmbpf_emu.ko"
 }
 
-# Unbind and destroy every TDI and VM, then unload the emulator and the
-# core.  TDIs pin the emulator, the emulator pins the core.
+# Detach every policy, unbind and destroy every TDI and VM: a clean core.
+tsmbpf_cleanup_objects() {
+	local id p
+	[ -e /dev/tsmbpf ] || return 0
+	echo clear >/sys/kernel/debug/tsmbpf_emu/inject 2>/dev/null || true
+	for p in "$PINDIR"/*; do
+		[ -e "$p" ] && tsmctl policy unload "$(basename "$p")" >/dev/null
+	done
+	for id in $(tsmctl -j dev list | jq -r '.[] | select(.vm != null) | .tdi'); do
+		tsmctl dev unbind "$id" >/dev/null 2>&1 || true
+	done
+	for id in $(tsmctl -j dev list | jq -r '.[].tdi'); do
+		tsmctl dev destroy "$id" >/dev/null 2>&1 || true
+	done
+	for id in $(tsmctl -j vm list | jq -r '.[].vm'); do
+		tsmctl vm destroy "$id" >/dev/null 2>&1 || true
+	done
+}
+
+# A clean core, then unload the emulator and the core.  TDIs pin the
+# emulator, the emulator pins the core.
 tsmbpf_unload_all() {
-	local id
-	if [ -e /dev/tsmbpf ]; then
-		echo clear >/sys/kernel/debug/tsmbpf_emu/inject 2>/dev/null || true
-		for id in $(tsmctl -j dev list | jq -r '.[] | select(.vm != null) | .tdi'); do
-			tsmctl dev step "$id" tdi_stop >/dev/null 2>&1 || true
-			tsmctl dev unbind "$id" >/dev/null 2>&1 || true
-		done
-		for id in $(tsmctl -j dev list | jq -r '.[].tdi'); do
-			tsmctl dev destroy "$id" >/dev/null 2>&1 || true
-		done
-		for id in $(tsmctl -j vm list | jq -r '.[].vm'); do
-			tsmctl vm destroy "$id" >/dev/null 2>&1 || true
-		done
-	fi
+	tsmbpf_cleanup_objects
 	grep -q '^tsmbpf_emu ' /proc/modules && rmmod tsmbpf_emu
 	tsmbpf_unload
 }
