@@ -10,7 +10,8 @@
  *                    undelegate it (KVM);
  *   2. dma_teardown  remove the realm SMMU stream table entry (IOMMU);
  *   3. tdi_stop      RMI_VDEV_UNLOCK: TDISP STOP_INTERFACE;
- *   4. key_purge     optional, with purge_keys set: drop the IDE keys;
+ *   4. key_purge     optional, off by default (set purge_keys in the
+ *                    skeleton or .rodata before load): drop the IDE keys;
  *   5. tdi_reclaim   RMI_VDEV_DESTROY, allowed even from ERROR;
  *   6. mmio_recover  the MMIO is mapped shared again.
  *
@@ -22,7 +23,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-const volatile bool purge_keys = true;
+const volatile bool purge_keys;
 
 u32 exit_kind;
 

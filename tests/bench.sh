@@ -19,24 +19,30 @@
 #      policy attached around every other pass of one cycle per TDI, so A
 #      and B are milliseconds apart: the figure that counts) and "runs"
 #      (separate tsmbpf_cycle runs with tsmctl policy load/unload between
-#      them, seconds apart: a cross-check, at the mercy of the host's noise)
+#      them, seconds apart: a cross-check, at the mercy of the host's
+#      noise).  An A/A row (a policy of another platform attached around the
+#      "policy" passes) shows the bias of the method itself.
 #   c. policy swap latency (tsmbpf_swap: tdx_connect <-> tdx_alt), idle and
 #      while tsmbpf_cycle loads the TDX slot; the load must see no failure
 #
 # The machine is shared and QEMU TCG is noisy: every figure that matters is
 # a ratio of two measurements taken side by side, A and B interleaved in
-# ABBA order over BENCH_ROUNDS rounds (default 7), medians reported.
-# Absolute times are emulated and only mean something next to each other.
+# ABBA order over several rounds, medians reported.  Absolute times are
+# emulated and only mean something next to each other.
 #
 # Ends with a table; the same figures go to /tmp/bench.json and, as one line
 # prefixed "BENCH-JSON ", to the console.  Exit status 1 if a measurement
 # failed or the swap load saw a failure; a missed target only prints MISS.
 #
-# Knobs (environment): BENCH_ROUNDS (7), BENCH_SPT_MB (1024), BENCH_SPT_ITERS
-# (3, best of, per round), BENCH_CYCLE_PAIRS (100 pairs of passes per
-# tsmbpf_cycle_ab run at 0 us), BENCH_CYCLE_PAIRS_SLOW (40, at 20 us),
-# BENCH_COARSE_ROUNDS (5), BENCH_CYCLE_ITERS (200, tsmbpf_cycle -i at 0 us),
+# Knobs (environment): BENCH_ROUNDS (7, section a), BENCH_SPT_MB (1024),
+# BENCH_SPT_ITERS (3, best of, per round), BENCH_CYCLE_ROUNDS (7,
+# tsmbpf_cycle_ab runs per row), BENCH_CYCLE_PAIRS (100 pairs of passes per
+# run at 0 us), BENCH_CYCLE_PAIRS_SLOW (100, at 20 us), BENCH_COARSE_ROUNDS
+# (5), BENCH_CYCLE_ITERS (200, tsmbpf_cycle -i at 0 us),
 # BENCH_CYCLE_ITERS_SLOW (20, at 20 us), BENCH_SWAPS (1000).
+#
+# Under TCG every process start costs ~0.1 s (jq ~0.7 s): the loops parse
+# JSON and read sysfs in bash, and the table is one jq program.
 set -euo pipefail
 
 ROOT=${TSMBPF_ROOT:-/opt/tsmbpf}
@@ -53,8 +59,9 @@ ROUNDS=${BENCH_ROUNDS:-7}
 SPT_MB=${BENCH_SPT_MB:-1024}
 SPT_ITERS=${BENCH_SPT_ITERS:-3}
 CYCLE_TDIS=16
+CYCLE_ROUNDS=${BENCH_CYCLE_ROUNDS:-7}
 CYCLE_PAIRS=${BENCH_CYCLE_PAIRS:-100}
-CYCLE_PAIRS_SLOW=${BENCH_CYCLE_PAIRS_SLOW:-40}
+CYCLE_PAIRS_SLOW=${BENCH_CYCLE_PAIRS_SLOW:-100}
 COARSE_ROUNDS=${BENCH_COARSE_ROUNDS:-5}
 CYCLE_ITERS=${BENCH_CYCLE_ITERS:-200}
 CYCLE_ITERS_SLOW=${BENCH_CYCLE_ITERS_SLOW:-20}
@@ -78,36 +85,51 @@ die() {
 median() {
 	printf '%s\n' "$@" | sort -g |
 		awk '{ a[NR] = $1 } END {
-			if (NR % 2) printf "%.6g\n", a[(NR + 1) / 2]
-			else printf "%.6g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+			m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+			f = (m >= 1000 || m <= -1000) ? "%.0f\n" : "%.6g\n"
+			printf f, m }'
 }
 
-# calc EXPR: awk arithmetic, %.6g
-calc() { awk "BEGIN { printf \"%.6g\n\", $1 }"; }
+# ratio A B: A / B, 4 decimals
+ratio() { awk "BEGIN { printf \"%.4f\n\", $1 / $2 }"; }
 
 # fmt FORMAT EXPR: awk arithmetic with a printf format
 fmt() { awk "BEGIN { printf \"$1\", $2 }"; }
 
-# verdict VALUE TARGET: "ok" if VALUE <= TARGET, else "MISS"
-verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "ok" : "MISS" }'; }
+# jv JSON KEY: REPLY = the value of KEY in a flat JSON object, quotes off
+jv() {
+	local re="\"$2\":(\"[^\"]*\"|[^,}]*)"
+	[[ $1 =~ $re ]] || die "no '$2' in: $1"
+	REPLY=${BASH_REMATCH[1]}
+	REPLY=${REPLY#\"}
+	REPLY=${REPLY%\"}
+}
 
-# jget JSON KEY: one field of a JSON object
-jget() { jq -r ".$2" <<<"$1"; }
+# counter NAME: REPLY = /sys/kernel/tsmbpf/NAME
+counter() { read -r REPLY <"$SYSFS/$1"; }
 
-counter() { cat "$SYSFS/$1"; }
-
-# slot PLATFORM: the policy holding a platform's slot, "-" when none
-slot() { awk -v p="$1" '$1 == p { print $2 }' "$SYSFS/policies"; }
+# slot PLATFORM: REPLY = the policy holding a platform's slot, "-" if none
+slot() {
+	local plat pol rest
+	REPLY='?'
+	while read -r plat pol rest; do
+		if [ "$plat" = "$1" ]; then
+			REPLY=$pol
+			return
+		fi
+	done <"$SYSFS/policies"
+}
 
 # wait_slot PLATFORM NAME: until the slot holds NAME ("-": empty); the link
 # of an unpinned policy is released from a workqueue
 wait_slot() {
 	local i
 	for ((i = 0; i < 100; i++)); do
-		[ "$(slot "$1")" = "$2" ] && return 0
+		slot "$1"
+		[ "$REPLY" = "$2" ] && return 0
 		sleep 0.05
 	done
-	die "slot $1 holds '$(slot "$1")', expected '$2'"
+	die "slot $1 holds '$REPLY', expected '$2'"
 }
 
 kernel_init_on_alloc() {
@@ -121,16 +143,17 @@ kernel_init_on_alloc() {
 }
 
 setup() {
+	local p
 	[ "$(id -u)" = 0 ] || die "run as root (in the guest)"
 	grep -q '^tsmbpf ' /proc/modules || insmod "$MODDIR/tsmbpf.ko"
 	grep -q '^tsmbpf_emu ' /proc/modules || insmod "$MODDIR/tsmbpf_emu.ko"
 	[ -w "$SPT_BENCH" ] || die "no $SPT_BENCH (debugfs mounted? tsmbpf.ko with tsmbpf_bench?)"
 	[ -w "$LATENCY" ] || die "no $LATENCY (tsmbpf_emu.ko loaded?)"
-	local p
 	for p in tdx sev-tio cca; do
-		[ "$(slot $p)" = - ] || die "the $p slot holds policy '$(slot $p)'; unload it first"
+		slot $p
+		[ "$REPLY" = - ] || die "the $p slot holds policy '$REPLY'; unload it first"
 	done
-	OLD_LATENCY=$(cat "$LATENCY")
+	read -r OLD_LATENCY <"$LATENCY"
 	echo 0 >"$LATENCY"
 }
 
@@ -145,76 +168,68 @@ cleanup() {
 
 # -------------------------------------------- a. secure page table --
 
-# spt_round: one in-kernel run (best of SPT_ITERS) and one uAPI fault run
-spt_round() {
-	echo "$SPT_MB $SPT_ITERS" >"$SPT_BENCH" || die "spt_bench $SPT_MB $SPT_ITERS failed"
-	SPT_J=$(cat "$SPT_BENCH")
-	FAULT_J=$(tsmbpf_bench_fault -s "$SPT_MB" -r 1) || die "tsmbpf_bench_fault failed"
-}
-
 bench_spt() {
-	local r mu4 mu2 raw kf uf4 uf2 m4 u4 ratio_r
-	local -a MU4 MU2 RAW KF UF4 UF2 M4 U4 R
+	local t0=$SECONDS r spt fault mu4 mu2 m4 u4 raw kf uf4 uf2 ratio
+	local -a MU4 MU2 M4 U4 RAW KF UF4 UF2 R
 	say "== a. secure page table, $SPT_MB MiB, in kernel (best of $SPT_ITERS per round) and through the uAPI"
-	say "   init_on_alloc=$INIT_ON_ALLOC: $([ "$INIT_ON_ALLOC" = 1 ] &&
-		echo 'every table page is zeroed at allocation (Debian default)' ||
-		echo 'table pages are not zeroed by the allocator')"
-	spt_round # warm-up: TCG translates the code paths once
-	for ((r = 1; r <= ROUNDS; r++)); do
-		spt_round
-		mu4=$(calc "$(jget "$SPT_J" map_unmap_4k_ps) / 1000")
-		mu2=$(calc "$(jget "$SPT_J" map_unmap_2m_ps) / 1000")
-		m4=$(calc "$(jget "$SPT_J" map_4k_ps) / 1000")
-		u4=$(calc "$(jget "$SPT_J" unmap_4k_ps) / 1000")
-		raw=$(calc "$(jget "$SPT_J" raw_ps) / 1000")
-		kf=$(calc "$(jget "$SPT_J" fault_ps) / 1000")
-		uf4=$(jget "$FAULT_J" ns_per_fault_4k)
-		uf2=$(jget "$FAULT_J" ns_per_fault_2m)
-		ratio_r=$(calc "$mu4 / $raw")
-		MU4+=("$mu4") MU2+=("$mu2") RAW+=("$raw") KF+=("$kf")
-		UF4+=("$uf4") UF2+=("$uf2") M4+=("$m4") U4+=("$u4") R+=("$ratio_r")
+	if [ "$INIT_ON_ALLOC" = 1 ]; then
+		say "   init_on_alloc=1: the allocator zeroes every table page (Debian default)"
+	else
+		say "   init_on_alloc=0: table pages are not zeroed by the allocator"
+	fi
+	for ((r = 0; r <= ROUNDS; r++)); do # round 0 warms up
+		echo "$SPT_MB $SPT_ITERS" >"$SPT_BENCH" ||
+			die "spt_bench $SPT_MB $SPT_ITERS failed"
+		read -r spt <"$SPT_BENCH"
+		fault=$(tsmbpf_bench_fault -s "$SPT_MB" -r 1) ||
+			die "tsmbpf_bench_fault failed"
+		((r)) || continue
+		# ps per entry from the kernel -> ns
+		jv "$spt" map_unmap_4k_ps && mu4=$REPLY
+		jv "$spt" map_unmap_2m_ps && mu2=$REPLY
+		jv "$spt" map_4k_ps && m4=$REPLY
+		jv "$spt" unmap_4k_ps && u4=$REPLY
+		jv "$spt" raw_ps && raw=$REPLY
+		jv "$spt" fault_ps && kf=$REPLY
+		jv "$fault" ns_per_fault_4k && uf4=$REPLY
+		jv "$fault" ns_per_fault_2m && uf2=$REPLY
+		read -r mu4 mu2 m4 u4 raw kf ratio < <(awk "BEGIN {
+			printf \"%.6g %.6g %.6g %.6g %.6g %.6g %.4f\n\", $mu4 / 1000,
+			$mu2 / 1000, $m4 / 1000, $u4 / 1000, $raw / 1000, $kf / 1000,
+			$mu4 / $raw }")
+		MU4+=("$mu4") MU2+=("$mu2") M4+=("$m4") U4+=("$u4") RAW+=("$raw")
+		KF+=("$kf") UF4+=("$uf4") UF2+=("$uf2") R+=("$ratio")
 		printf '   round %d/%d: 4K map+unmap %s ns/entry (map %s, unmap %s), 2M %s ns/leaf, raw %s ns, ratio %sx; fault %s ns in kernel, %s ns (4K) %s ns (2M) via uAPI\n' \
-			"$r" "$ROUNDS" "$mu4" "$m4" "$u4" "$mu2" "$raw" \
-			"$(fmt %.2f "$ratio_r")" "$kf" "$uf4" "$uf2"
+			"$r" "$ROUNDS" "$mu4" "$m4" "$u4" "$mu2" "$raw" "$ratio" \
+			"$kf" "$uf4" "$uf2"
 	done
-	mu4=$(median "${MU4[@]}") mu2=$(median "${MU2[@]}") raw=$(median "${RAW[@]}")
-	kf=$(median "${KF[@]}") uf4=$(median "${UF4[@]}") uf2=$(median "${UF2[@]}")
-	m4=$(median "${M4[@]}") u4=$(median "${U4[@]}")
-	SPT_JSON=$(jq -nc \
-		--argjson size_mb "$SPT_MB" --argjson iterations "$SPT_ITERS" \
-		--argjson init_on_alloc "$INIT_ON_ALLOC" \
-		--argjson map_unmap_4k_ns "$mu4" --argjson map_4k_ns "$m4" \
-		--argjson unmap_4k_ns "$u4" --argjson map_unmap_2m_ns "$mu2" \
-		--argjson raw_ns "$raw" \
-		--argjson ratio_4k_raw "$(calc "$mu4 / $raw")" \
-		--argjson paired_ratio_4k_raw "$(median "${R[@]}")" \
-		--argjson target_ratio "$TARGET_SPT" \
-		--argjson kernel_fault_ns "$kf" \
-		--argjson kernel_faults_per_s "$(fmt %.0f "1e9 / $kf")" \
-		--argjson uapi_fault_4k_ns "$uf4" \
-		--argjson uapi_faults_per_s_4k "$(fmt %.0f "1e9 / $uf4")" \
-		--argjson uapi_fault_2m_ns "$uf2" \
-		--argjson uapi_faults_per_s_2m "$(fmt %.0f "1e9 / $uf2")" \
-		--argjson ratio_uapi_kernel_fault "$(calc "$uf4 / $kf")" \
-		'$ARGS.named')
-	say "   median: 4K map+unmap $mu4 ns/entry, raw $raw ns/entry: $(fmt %.2f "$mu4 / $raw")x (target <= ${TARGET_SPT}x)"
+	mu4=$(median "${MU4[@]}") mu2=$(median "${MU2[@]}") m4=$(median "${M4[@]}")
+	u4=$(median "${U4[@]}") raw=$(median "${RAW[@]}") kf=$(median "${KF[@]}")
+	uf4=$(median "${UF4[@]}") uf2=$(median "${UF2[@]}")
+	ratio=$(ratio "$mu4" "$raw")
+	SPT_JSON=$(printf '{"size_mb":%s,"iterations":%s,"init_on_alloc":%s,"map_unmap_4k_ns":%s,"map_4k_ns":%s,"unmap_4k_ns":%s,"map_unmap_2m_ns":%s,"raw_ns":%s,"ratio_4k_raw":%s,"paired_ratio_4k_raw":%s,"target_ratio":%s,"kernel_fault_ns":%s,"kernel_faults_per_s":%s,"uapi_fault_4k_ns":%s,"uapi_faults_per_s_4k":%s,"uapi_fault_2m_ns":%s,"uapi_faults_per_s_2m":%s,"ratio_uapi_kernel_fault":%s}' \
+		"$SPT_MB" "$SPT_ITERS" "$INIT_ON_ALLOC" "$mu4" "$m4" "$u4" "$mu2" \
+		"$raw" "$ratio" "$(median "${R[@]}")" "$TARGET_SPT" "$kf" \
+		"$(fmt %.0f "1e9 / $kf")" "$uf4" "$(fmt %.0f "1e9 / $uf4")" \
+		"$uf2" "$(fmt %.0f "1e9 / $uf2")" "$(ratio "$uf4" "$kf")")
+	say "   median: 4K map+unmap $mu4 ns/entry, raw $raw ns/entry: ${ratio}x (target <= ${TARGET_SPT}x) [$((SECONDS - t0)) s]"
 	say
 }
 
 # ------------------------------------------ b. bind+unbind cycle time --
 
-# cycle_run PLATFORM ITERS WANT(native|policy): ns per cycle; checks that
-# every unbind went the expected way
+# cycle_run PLATFORM ITERS WANT(native|policy): REPLY = ns per cycle of a
+# tsmbpf_cycle run; checks that every unbind went the expected way
 cycle_run() {
-	local plat=$1 iters=$2 want=$3 j c0 c1 cycles
-	c0=$(counter "unbinds_$want")
+	local plat=$1 iters=$2 want=$3 j c0 cycles
+	counter "unbinds_$want" && c0=$REPLY
 	j=$(tsmbpf_cycle -p "$plat" -n $CYCLE_TDIS -i "$iters" -q) ||
 		die "tsmbpf_cycle -p $plat failed: $j"
-	c1=$(counter "unbinds_$want")
-	cycles=$(jget "$j" cycles)
-	[ $((c1 - c0)) -eq "$cycles" ] ||
-		die "$plat: $((c1 - c0)) of $cycles unbinds were $want"
-	jget "$j" ns_per_cycle
+	jv "$j" cycles && cycles=$REPLY
+	counter "unbinds_$want"
+	[ $((REPLY - c0)) -eq "$cycles" ] ||
+		die "$plat: $((REPLY - c0)) of $cycles unbinds were $want"
+	jv "$j" ns_per_cycle
 }
 
 policy_load() {
@@ -235,54 +250,70 @@ policy_unload() {
 coarse_round() {
 	local plat=$1 pol=$2 iters=$3 r=$4
 	if ((r % 2)); then
-		CR_NATIVE=$(cycle_run "$plat" "$iters" native)
+		cycle_run "$plat" "$iters" native && CR_NATIVE=$REPLY
 		policy_load "$plat" "$pol"
-		CR_POLICY=$(cycle_run "$plat" "$iters" policy)
+		cycle_run "$plat" "$iters" policy && CR_POLICY=$REPLY
 		policy_unload "$plat" "$pol"
 	else
 		policy_load "$plat" "$pol"
-		CR_POLICY=$(cycle_run "$plat" "$iters" policy)
+		cycle_run "$plat" "$iters" policy && CR_POLICY=$REPLY
 		policy_unload "$plat" "$pol"
-		CR_NATIVE=$(cycle_run "$plat" "$iters" native)
+		cycle_run "$plat" "$iters" native && CR_NATIVE=$REPLY
 	fi
 }
 
-bench_cycle_one() { # PLATFORM POLICY LATENCY_US PAIRS ITERS
-	local plat=$1 pol=$2 lat=$3 pairs=$4 iters=$5 r j n p ratio
-	local -a N P R CN CP CR
+# bench_cycle_one PLATFORM POLICY LATENCY_US PAIRS ITERS [control]: one row;
+# "control": an A/A row, POLICY serves another platform (tsmbpf_cycle_ab -c)
+bench_cycle_one() {
+	local plat=$1 pol=$2 lat=$3 pairs=$4 iters=$5 control=${6:-}
+	local t0=$SECONDS r j n p ratio label=$pol runs=null cn cp cratio att det
+	local coarse=$((COARSE_ROUNDS < CYCLE_ROUNDS ? COARSE_ROUNDS : CYCLE_ROUNDS))
+	local -a N P R CN CP CR AT DT ab=()
+	if [ -n "$control" ]; then
+		ab=(-c) coarse=0 label="$pol (A/A)"
+	fi
 	echo "$lat" >"$LATENCY"
-	cycle_run "$plat" 2 native >/dev/null # warm-up
-	for ((r = 1; r <= ROUNDS; r++)); do
-		j=$(tsmbpf_cycle_ab -p "$plat" "$POLDIR/$pol.bpf.o" -n $CYCLE_TDIS -r "$pairs") ||
-			die "tsmbpf_cycle_ab -p $plat $pol failed: $j"
-		n=$(jget "$j" native_ns) p=$(jget "$j" policy_ns) ratio=$(jget "$j" ratio)
+	cycle_run "$plat" 2 native # warm-up
+	for ((r = 1; r <= CYCLE_ROUNDS; r++)); do
+		j=$(tsmbpf_cycle_ab "${ab[@]}" -p "$plat" "$POLDIR/$pol.bpf.o" \
+			-n $CYCLE_TDIS -r "$pairs") ||
+			die "tsmbpf_cycle_ab ${ab[*]} -p $plat $pol failed: $j"
+		jv "$j" native_ns && n=$REPLY
+		jv "$j" policy_ns && p=$REPLY
+		jv "$j" ratio && ratio=$REPLY
+		jv "$j" attach_ns && AT+=("$REPLY")
+		jv "$j" detach_ns && DT+=("$REPLY")
 		N+=("$n") P+=("$p") R+=("$ratio")
 		printf '   %-8s %2d us  round %d/%d: passes: native %s ns, %s %s ns: %sx' \
-			"$plat" "$lat" "$r" "$ROUNDS" "$n" "$pol" "$p" "$(fmt %.3f "$ratio")"
-		if ((r <= COARSE_ROUNDS)); then
+			"$plat" "$lat" "$r" "$CYCLE_ROUNDS" "$n" "$label" "$p" "$ratio"
+		if ((r <= coarse)); then
 			coarse_round "$plat" "$pol" "$iters" "$r"
-			n=$CR_NATIVE p=$CR_POLICY
-			CN+=("$n") CP+=("$p") CR+=("$(calc "$p / $n")")
+			CN+=("$CR_NATIVE") CP+=("$CR_POLICY")
+			CR+=("$(ratio "$CR_POLICY" "$CR_NATIVE")")
 			printf ' | runs: native %s ns, %s %s ns: %sx' \
-				"$n" "$pol" "$p" "$(fmt %.3f "$p / $n")"
+				"$CR_NATIVE" "$pol" "$CR_POLICY" "${CR[-1]}"
 		fi
 		printf '\n'
 	done
 	echo 0 >"$LATENCY"
 	n=$(median "${N[@]}") p=$(median "${P[@]}") ratio=$(median "${R[@]}")
-	CYCLE_ROWS+=("$(jq -nc --arg platform "$plat" --arg policy "$pol" \
-		--argjson latency_us "$lat" --argjson tdis $CYCLE_TDIS \
-		--argjson rounds "$ROUNDS" --argjson pairs "$pairs" \
-		--argjson native_ns "$n" --argjson policy_ns "$p" \
-		--argjson ratio "$ratio" --argjson target_ratio "$TARGET_CYCLE" \
-		--argjson coarse_rounds "$COARSE_ROUNDS" \
-		--argjson coarse_cycles_per_run $((CYCLE_TDIS * iters)) \
-		--argjson coarse_native_ns "$(median "${CN[@]}")" \
-		--argjson coarse_policy_ns "$(median "${CP[@]}")" \
-		--argjson coarse_ratio "$(calc "$(median "${CP[@]}") / $(median "${CN[@]}")")" \
-		--argjson coarse_paired_ratio "$(median "${CR[@]}")" \
-		'$ARGS.named')")
-	say "   median: $plat $lat us: native $n ns, $pol $p ns per cycle: $(fmt %.3f "$ratio")x (target <= $TARGET_CYCLE); separate runs: $(fmt %.3f "$(calc "$(median "${CP[@]}") / $(median "${CN[@]}")")")x"
+	att=$(median "${AT[@]}") det=$(median "${DT[@]}")
+	if ((coarse)); then
+		cn=$(median "${CN[@]}") cp=$(median "${CP[@]}")
+		cratio=$(ratio "$cp" "$cn")
+		runs=$(printf '{"rounds":%s,"cycles_per_run":%s,"native_ns":%s,"policy_ns":%s,"ratio":%s,"paired_ratio":%s}' \
+			"$coarse" $((CYCLE_TDIS * iters)) "$cn" "$cp" "$cratio" \
+			"$(median "${CR[@]}")")
+	fi
+	CYCLE_ROWS+=("$(printf '{"platform":"%s","policy":"%s","control":%s,"latency_us":%s,"tdis":%s,"rounds":%s,"pairs":%s,"native_ns":%s,"policy_ns":%s,"ratio":%s,"target_ratio":%s,"attach_ns":%s,"detach_ns":%s,"runs":%s}' \
+		"$plat" "$pol" "$([ -n "$control" ] && echo true || echo false)" \
+		"$lat" $CYCLE_TDIS "$CYCLE_ROUNDS" "$pairs" "$n" "$p" "$ratio" \
+		"$TARGET_CYCLE" "$att" "$det" "$runs")")
+	if [ -n "$control" ]; then
+		say "   median: $plat $lat us: native $n ns, $label $p ns per cycle: ${ratio}x (should be 1) [$((SECONDS - t0)) s]"
+	else
+		say "   median: $plat $lat us: native $n ns, $pol $p ns per cycle: ${ratio}x (target <= $TARGET_CYCLE); separate runs: ${cratio:-?}x [$((SECONDS - t0)) s]"
+	fi
 }
 
 bench_cycle() {
@@ -292,6 +323,7 @@ bench_cycle() {
 	say "   passes: tsmbpf_cycle_ab, one VM and $CYCLE_TDIS TDIs, the policy attached and detached"
 	say "           around alternate passes (ABBA), median ns per cycle of each mode"
 	say "   runs:   tsmbpf_cycle runs, tsmctl policy load/unload between them (ABBA), ns per cycle"
+	say "   A/A:    control, the cca policy attached around alternate passes of TDX cycles"
 	for lat in 0 $SLOW_US; do
 		pairs=$CYCLE_PAIRS iters=$CYCLE_ITERS
 		if [ "$lat" != 0 ]; then
@@ -300,45 +332,61 @@ bench_cycle() {
 		bench_cycle_one tdx tdx_connect "$lat" "$pairs" "$iters"
 		bench_cycle_one sev-tio sev_tio "$lat" "$pairs" "$iters"
 		bench_cycle_one cca cca "$lat" "$pairs" "$iters"
+		bench_cycle_one tdx cca "$lat" "$pairs" "$iters" control
 	done
-	CYCLE_JSON=$(printf '%s\n' "${CYCLE_ROWS[@]}" | jq -sc .)
+	CYCLE_JSON="[$(
+		IFS=,
+		echo "${CYCLE_ROWS[*]}"
+	)]"
 	say
 }
 
 # ------------------------------------------------- c. swap latency --
 
-swap_run() {
-	local j
-	j=$(tsmbpf_swap "$POLDIR/tdx_connect.bpf.o" "$TPOLDIR/tdx_alt.bpf.o" -n "$SWAPS") ||
-		die "tsmbpf_swap failed: $j"
-	wait_slot tdx -
-	echo "$j"
+# say_swap LABEL JSON
+say_swap() {
+	local k out=$1:
+	for k in median_ns p90_ns p99_ns max_ns over_1ms failures; do
+		jv "$2" $k
+		out+=" ${k%_ns} $REPLY"
+	done
+	say "   $out"
 }
 
 bench_swap() {
-	local idle load lj lerr e0 e1 r0 r1 p0 p1 lcycles lfail lbad ok
-	say "== c. policy swap (tdx_connect <-> tdx_alt, bpf_link__update_map), $SWAPS swaps"
-	swap_run >/dev/null # warm-up
-	idle=$(swap_run)
-	say "   idle:       median $(jget "$idle" median_ns) ns, p99 $(jget "$idle" p99_ns) ns, max $(jget "$idle" max_ns) ns, failures $(jget "$idle" failures)"
+	local t0=$SECONDS idle load lj ljf lerr e0 r0 p0 p1 lcycles lfail lbad ok=true
+	say "== c. policy swap (tdx_connect <-> tdx_alt, bpf_link__update_map), $SWAPS swaps, ns"
+	tsmbpf_swap "$POLDIR/tdx_connect.bpf.o" "$TPOLDIR/tdx_alt.bpf.o" -n 20 >/dev/null ||
+		die "tsmbpf_swap failed" # warm-up
+	wait_slot tdx -
+	idle=$(tsmbpf_swap "$POLDIR/tdx_connect.bpf.o" "$TPOLDIR/tdx_alt.bpf.o" -n "$SWAPS") ||
+		die "tsmbpf_swap failed: $idle"
+	wait_slot tdx -
+	say_swap "idle      " "$idle"
 
-	lj=$(mktemp) lerr=$(mktemp)
-	e0=$(counter policy_ejections) r0=$(counter fw_refused)
-	p0=$(counter unbinds_policy)
-	tsmbpf_cycle -p tdx -n $LOAD_TDIS -i 1000000 -b 0x90 -q >"$lj" 2>"$lerr" &
+	ljf=$(mktemp) lerr=$(mktemp)
+	counter policy_ejections && e0=$REPLY
+	counter fw_refused && r0=$REPLY
+	counter unbinds_policy && p0=$REPLY
+	tsmbpf_cycle -p tdx -n $LOAD_TDIS -i 1000000 -b 0x90 -q >"$ljf" 2>"$lerr" &
 	LOAD_PID=$!
 	sleep 1
 	kill -0 "$LOAD_PID" 2>/dev/null || die "the load ended early: $(cat "$lerr")"
-	load=$(swap_run)
-	p1=$(counter unbinds_policy)
+	load=$(tsmbpf_swap "$POLDIR/tdx_connect.bpf.o" "$TPOLDIR/tdx_alt.bpf.o" -n "$SWAPS") ||
+		true # failures are counted in its JSON
+	counter unbinds_policy && p1=$REPLY
 	kill -TERM "$LOAD_PID"
 	wait "$LOAD_PID" || true
 	LOAD_PID=
-	e1=$(counter policy_ejections) r1=$(counter fw_refused)
-	if jq -e . "$lj" >/dev/null 2>&1 && [ -s "$lj" ]; then
-		lcycles=$(jq -r .cycles "$lj")
-		lfail=$(jq -r .failures "$lj")
-		lbad=$(jq -r .not_torn_down "$lj")
+	[[ $load == '{'* ]] || die "tsmbpf_swap under load failed: $load"
+	wait_slot tdx -
+	say_swap "under load" "$load"
+	lj=
+	read -r lj <"$ljf" || true
+	if [[ $lj == '{'* ]]; then
+		jv "$lj" cycles && lcycles=$REPLY
+		jv "$lj" failures && lfail=$REPLY
+		jv "$lj" not_torn_down && lbad=$REPLY
 	else
 		# a tsmbpf_cycle without a SIGTERM handler dies mid-run: count
 		# its complaints and clean up what it left
@@ -348,20 +396,20 @@ bench_swap() {
 		cleanup_objects
 	fi
 	[ -s "$lerr" ] && sed 's/^/   load: /' "$lerr" | head -n 20
-	ok=true
-	[ "$lfail" = 0 ] && [ "$lbad" = 0 ] && [ $((e1 - e0)) = 0 ] &&
-		[ $((r1 - r0)) = 0 ] && [ "$(jget "$load" failures)" = 0 ] || ok=false
-	say "   under load: median $(jget "$load" median_ns) ns, p99 $(jget "$load" p99_ns) ns, max $(jget "$load" max_ns) ns, failures $(jget "$load" failures)"
-	say "   load (tsmbpf_cycle -p tdx -n $LOAD_TDIS): $lcycles cycles, $((p1 - p0)) unbinds by a policy during the swaps, failures $lfail, not torn down $lbad, policy ejections $((e1 - e0)), firmware refusals $((r1 - r0)): $($ok && echo ok || echo FAILED)"
-	SWAP_JSON=$(jq -nc --argjson idle "$idle" --argjson load "$load" \
-		--argjson load_cycles "$lcycles" \
-		--argjson load_policy_unbinds_during_swaps $((p1 - p0)) \
-		--argjson load_failures "$lfail" \
-		--argjson load_not_torn_down "$lbad" \
-		--argjson ejections $((e1 - e0)) \
-		--argjson fw_refused $((r1 - r0)) --argjson ok "$ok" '$ARGS.named')
-	rm -f "$lj" "$lerr"
+	counter policy_ejections && e0=$((REPLY - e0))
+	counter fw_refused && r0=$((REPLY - r0))
+	jv "$load" failures
+	if [ "$lfail" != 0 ] || [ "$lbad" != 0 ] || [ "$e0" != 0 ] ||
+		[ "$r0" != 0 ] || [ "$REPLY" != 0 ]; then
+		ok=false
+	fi
+	say "   load (tsmbpf_cycle -p tdx -n $LOAD_TDIS): $lcycles cycles, $((p1 - p0)) unbinds by a policy during the swaps, failures $lfail, not torn down $lbad, policy ejections $e0, firmware refusals $r0: $($ok && echo ok || echo FAILED)"
+	SWAP_JSON=$(printf '{"idle":%s,"load":%s,"load_cycles":%s,"load_policy_unbinds_during_swaps":%s,"load_failures":%s,"load_not_torn_down":%s,"ejections":%s,"fw_refused":%s,"ok":%s}' \
+		"$idle" "$load" "$lcycles" $((p1 - p0)) "$lfail" "$lbad" "$e0" \
+		"$r0" "$ok")
+	rm -f "$ljf" "$lerr"
 	$ok || FAILED=1
+	say "   [$((SECONDS - t0)) s]"
 	say
 }
 
@@ -381,98 +429,99 @@ cleanup_objects() {
 
 # ------------------------------------------------------------ table --
 
-# spt_label JSON: the row label of a secure page table run
-spt_label() {
-	if [ "$(jq -r .init_on_alloc <<<"$1")" = 1 ]; then
-		echo "init_on_alloc=1 (Debian default)"
-	else
-		echo "init_on_alloc=0 (table's own cost)"
-	fi
-}
+# The summary table of one or more runs (a JSON array on stdin): each run's
+# "spt" gives a row of the secure page table tables; the first run with
+# "cycle" and "swap" gives those tables.
+# shellcheck disable=SC2016 # jq's $variables
+TABLE_JQ='
+def lpad($n): tostring | if length < $n then (" " * ($n - length)) + . else . end;
+def rpad($n): tostring | if length < $n then . + (" " * ($n - length)) else . end;
+def fixed($d):
+	if . == null then "-" else
+	(. * pow(10; $d) | round | tostring) as $s |
+	(if ($s | length) <= $d then ("0" * ($d + 1 - ($s | length))) + $s else $s end) as $t |
+	if $d == 0 then $t else $t[0:($t | length) - $d] + "." + $t[($t | length) - $d:] end
+	end;
+def num:
+	if . == null then "-" elif . == floor then tostring
+	elif . >= 100 then fixed(0) elif . >= 10 then fixed(2) else fixed(3) end;
+def verdict($t): if . <= $t then "ok" else "MISS" end;
+def spt_label:
+	if .init_on_alloc == 1 then "init_on_alloc=1 (Debian default)"
+	else "init_on_alloc=0 (table'"'"'s own cost)" end;
+def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
+. as $runs | [$runs[] | select(.cycle and .swap)][0] as $main |
+[
+	("=" * 100),
+	" tsmbpf bench summary: QEMU TCG, medians over interleaved rounds",
+	" (absolute times are emulated; compare figures within a row, the ratios are the result)",
+	("=" * 100),
+	"",
+	row("secure page table, in kernel";
+	    ["4K map+unm", "2M map+unm", "raw store" | lpad(11)] + ["4K/raw" | lpad(8)] + ["target" | lpad(7)]),
+	row("(ns per entry; 2M: per 2 MiB leaf)"; []),
+	($runs[] | .spt // empty |
+	 row(spt_label; [(.map_unmap_4k_ns, .map_unmap_2m_ns, .raw_ns) | num | lpad(11)] +
+		    [(.ratio_4k_raw | fixed(2)) + "x" | lpad(8)] +
+		    ["<= \(.target_ratio)x" | lpad(7)] +
+		    [.target_ratio as $t | .ratio_4k_raw | verdict($t)])),
+	"",
+	row("fault-in, ns per fault (faults/s)";
+	    ["in kernel 4K", "uAPI 4K", "uAPI 2M" | lpad(12)] + ["uAPI/kern" | lpad(9)]),
+	($runs[] | .spt // empty |
+	 row(spt_label; [(.kernel_fault_ns, .uapi_fault_4k_ns, .uapi_fault_2m_ns) | num | lpad(12)] +
+		    [(.ratio_uapi_kernel_fault | fixed(1)) + "x" | lpad(9)]),
+	 row(""; ["(" + (.kernel_faults_per_s / 1e6 | fixed(2)) + "M)",
+		  "(" + (.uapi_faults_per_s_4k / 1e3 | fixed(0)) + "k)",
+		  "(" + (.uapi_faults_per_s_2m / 1e3 | fixed(0)) + "k)" | lpad(12)])),
+	(if $main == null then empty else
+	 "",
+	 row("bind+unbind cycle, \($main.cycle[0].tdis) TDIs";
+	     ["native ns", "policy ns" | lpad(10)] + ["+ns" | lpad(8)] + ["ratio" | lpad(8)] +
+	     ["target" | lpad(7)] + ["" | rpad(4)] + ["runs ratio" | lpad(10)]),
+	 ($main.cycle[] |
+	  if .control then
+	   row("A/A: \(.platform), \(.policy) attached, fw \(.latency_us) us";
+	       [(.native_ns, .policy_ns) | num | lpad(10)] + [.policy_ns - .native_ns | num | lpad(8)] +
+	       [(.ratio | fixed(3)) + "x" | lpad(8)] + ["= 1" | lpad(7)])
+	  else
+	   row("\(.platform) \(.policy), fw \(.latency_us) us";
+	       [(.native_ns, .policy_ns) | num | lpad(10)] + [.policy_ns - .native_ns | num | lpad(8)] +
+	       [(.ratio | fixed(3)) + "x" | lpad(8)] + ["<= \(.target_ratio)" | lpad(7)] +
+	       [.target_ratio as $t | .ratio | verdict($t) | rpad(4)] +
+	       [if .runs then (.runs.ratio | fixed(3)) + "x" else "-" end | lpad(10)])
+	  end),
+	 "",
+	 ($main.swap as $s |
+	  row("policy swap, \($s.idle.swaps) swaps (ns)";
+	      ["median", "p90", "p99", "max" | lpad(10)] + [">1 ms", "failures" | lpad(8)]),
+	  ($s | (["idle", .idle], ["under tsmbpf_cycle -p tdx -n 64", .load]) as [$l, $x] |
+	   row($l; [($x.median_ns, $x.p90_ns, $x.p99_ns, $x.max_ns) | num | lpad(10)] +
+		   [($x.over_1ms, $x.failures) | num | lpad(8)])),
+	  row("load during the swaps";
+	      ["\($s.load_cycles) cycles, \($s.load_failures) failures, \($s.load_not_torn_down) not torn down, \($s.ejections) ejections: \(if $s.ok then "ok" else "FAILED" end)"]))
+	 end),
+	"",
+	(if $main == null then empty else
+	 " cycle: ns per bind+accept+unbind, median over passes that alternate native and policy on",
+	 " the same TDIs (tsmbpf_cycle_ab); +ns: policy - native.  A/A: the same with a policy of",
+	 " another platform attached, so both modes run native: the bias of the method itself.",
+	 " runs ratio: separate tsmbpf_cycle runs, the policy loaded and unloaded between them,",
+	 " seconds apart, at the mercy of the host'"'"'s noise.  Policies make the same firmware calls",
+	 " as the native sequences (the cca policy purges keys only with purge_keys set).",
+	 " swap: one bpf_link__update_map() (map update + LINK_UPDATE); the core'"'"'s update waits",
+	 " for an SRCU grace period, so a swap is either fast or takes a few jiffies (>1 ms)."
+	 end),
+	" 4K/raw: 4 KiB map+unmap per entry over an 8-byte store per entry into a vmalloc()ed array.",
+	" With init_on_alloc=1 (CONFIG_INIT_ON_ALLOC_DEFAULT_ON) the allocator zeroes every table",
+	" page with rep stosb, which QEMU TCG runs ~10x slower than hardware: under TCG that zeroing",
+	" dominates the 4 KiB map.  The init_on_alloc=0 row is the data structure'"'"'s own cost."
+] | .[]
+'
 
-# print_table JSON...: the summary of one or more runs; each run with an
-# "spt" section gives a row of the secure page table tables, the first run
-# with "cycle" and "swap" sections gives those.
+# print_table JSON...: the table of these runs
 print_table() {
-	local j r s main=
-	say "================================================================================================"
-	say " tsmbpf bench summary: QEMU TCG, medians of ${ROUNDS_SEEN:-$ROUNDS} interleaved rounds"
-	say " (absolute times are emulated; compare figures within a row, the ratios are the result)"
-	say "================================================================================================"
-	say
-	printf ' %-36s %12s %12s %10s %9s %8s\n' \
-		"secure page table, in kernel" "4K map+unm" "2M map+unm" "raw store" "4K/raw" "target"
-	printf ' %-36s %12s %12s %10s %9s %8s\n' \
-		"(ns per entry; 2M: per 2 MiB leaf)" "" "" "" "" ""
-	for j in "$@"; do
-		s=$(jq -c '.spt // empty' <<<"$j")
-		[ -n "$s" ] || continue
-		printf ' %-36s %12s %12s %10s %8sx %8s %s\n' "$(spt_label "$s")" \
-			"$(jq -r .map_unmap_4k_ns <<<"$s")" \
-			"$(jq -r .map_unmap_2m_ns <<<"$s")" \
-			"$(jq -r .raw_ns <<<"$s")" \
-			"$(fmt %.2f "$(jq -r .ratio_4k_raw <<<"$s")")" \
-			"<= ${TARGET_SPT}x" \
-			"$(verdict "$(jq -r .ratio_4k_raw <<<"$s")" $TARGET_SPT)"
-	done
-	say
-	printf ' %-36s %12s %12s %12s %9s\n' \
-		"fault-in, ns per fault (faults/s)" "in kernel 4K" "uAPI 4K" "uAPI 2M" "uAPI/kern"
-	for j in "$@"; do
-		s=$(jq -c '.spt // empty' <<<"$j")
-		[ -n "$s" ] || continue
-		printf ' %-36s %12s %12s %12s %8sx\n' "$(spt_label "$s")" \
-			"$(jq -r .kernel_fault_ns <<<"$s")" \
-			"$(jq -r .uapi_fault_4k_ns <<<"$s")" \
-			"$(jq -r .uapi_fault_2m_ns <<<"$s")" \
-			"$(fmt %.1f "$(jq -r .ratio_uapi_kernel_fault <<<"$s")")"
-		printf ' %-36s %12s %12s %12s\n' "" \
-			"($(fmt %.2fM "$(jq -r .kernel_faults_per_s <<<"$s") / 1e6"))" \
-			"($(fmt %.0fk "$(jq -r .uapi_faults_per_s_4k <<<"$s") / 1e3"))" \
-			"($(fmt %.0fk "$(jq -r .uapi_faults_per_s_2m <<<"$s") / 1e3"))"
-	done
-	for j in "$@"; do
-		if jq -e '.cycle and .swap' >/dev/null <<<"$j"; then
-			main=$j
-			break
-		fi
-	done
-	if [ -n "$main" ]; then
-		say
-		printf ' %-36s %12s %12s %9s %8s %5s %11s\n' \
-			"bind+unbind cycle, 16 TDIs" "native ns" "policy ns" "ratio" "target" "" "runs ratio"
-		while read -r r; do
-			printf ' %-36s %12s %12s %8sx %8s %-5s %10sx\n' \
-				"$(jq -r '"\(.platform) \(.policy), fw \(.latency_us) us"' <<<"$r")" \
-				"$(jq -r .native_ns <<<"$r")" "$(jq -r .policy_ns <<<"$r")" \
-				"$(fmt %.3f "$(jq -r .ratio <<<"$r")")" "<= $TARGET_CYCLE" \
-				"$(verdict "$(jq -r .ratio <<<"$r")" $TARGET_CYCLE)" \
-				"$(fmt %.3f "$(jq -r .coarse_ratio <<<"$r")")"
-		done < <(jq -c '.cycle[]' <<<"$main")
-		say
-		s=$(jq -c .swap <<<"$main")
-		printf ' %-36s %12s %12s %12s %9s\n' \
-			"policy swap, $(jq -r .idle.swaps <<<"$s") swaps (ns)" "median" "p99" "max" "failures"
-		for r in idle load; do
-			printf ' %-36s %12s %12s %12s %9s\n' \
-				"$([ $r = idle ] && echo idle || echo "under tsmbpf_cycle -p tdx -n $LOAD_TDIS")" \
-				"$(jq -r .$r.median_ns <<<"$s")" "$(jq -r .$r.p99_ns <<<"$s")" \
-				"$(jq -r .$r.max_ns <<<"$s")" "$(jq -r .$r.failures <<<"$s")"
-		done
-		printf ' %-36s %s\n' "load during the swaps" \
-			"$(jq -r '"\(.load_cycles) cycles, \(.load_failures) failures, \(.load_not_torn_down) not torn down, \(.ejections) ejections: \(if .ok then "ok" else "FAILED" end)"' <<<"$s")"
-	fi
-	say
-	if [ -n "$main" ]; then
-		say " cycle: ns per bind+accept+unbind, median over passes that alternate native and policy on"
-		say " the same TDIs (tsmbpf_cycle_ab); runs ratio: separate tsmbpf_cycle runs, policy loaded"
-		say " and unloaded between them, seconds apart (host noise).  The cca policy also purges keys,"
-		say " one firmware call more per cycle than the native CCA sequence (10 calls)."
-	fi
-	say " 4K/raw: 4 KiB map+unmap per entry over an 8-byte store per entry into a vmalloc()ed array."
-	say " With init_on_alloc=1 (CONFIG_INIT_ON_ALLOC_DEFAULT_ON) the allocator zeroes every table"
-	say " page with rep stosb, which QEMU TCG runs ~10x slower than hardware: under TCG that zeroing"
-	say " dominates the 4 KiB map.  The init_on_alloc=0 row is the data structure's own cost."
+	printf '%s\n' "$@" | jq -rs "$TABLE_JQ"
 }
 
 # ------------------------------------------------------------- main --
@@ -494,43 +543,35 @@ read_runs() {
 	[ ${#RUNS[@]} -gt 0 ] || die "no runs given"
 }
 
-summary() {
-	read_runs "$@"
-	ROUNDS_SEEN=$(jq -r .rounds <<<"${RUNS[0]}")
-	print_table "${RUNS[@]}"
-}
-
-# json LOG|JSON...: the runs as one JSON document
-json_runs() {
-	read_runs "$@"
-	printf '%s\n' "${RUNS[@]}" | jq -s '{ runs: . }'
-}
-
 main() {
 	local mode=${1:-all} t0 json
 	case $mode in
 	all | spt) ;;
 	summary)
 		shift
-		summary "$@"
+		read_runs "$@"
+		print_table "${RUNS[@]}"
 		return
 		;;
 	json)
 		shift
-		json_runs "$@"
+		read_runs "$@"
+		printf '%s\n' "${RUNS[@]}" | jq -s '{ runs: . }'
 		return
 		;;
 	*) die "usage: bench.sh [all|spt] | bench.sh summary|json LOG|JSON..." ;;
 	esac
-	if ! [[ $ROUNDS =~ ^[1-9][0-9]*$ ]]; then
-		die "bad BENCH_ROUNDS '$ROUNDS'"
-	fi
+	for n in "$ROUNDS" "$CYCLE_ROUNDS" "$CYCLE_PAIRS" "$CYCLE_PAIRS_SLOW" \
+		"$SWAPS" "$SPT_MB" "$SPT_ITERS" "$CYCLE_ITERS" "$CYCLE_ITERS_SLOW"; do
+		[[ $n =~ ^[1-9][0-9]*$ ]] || die "bad knob value '$n'"
+	done
+	[[ $COARSE_ROUNDS =~ ^[0-9]+$ ]] || die "bad BENCH_COARSE_ROUNDS"
 	trap cleanup EXIT
 	FAILED=0
 	setup
 	INIT_ON_ALLOC=$(kernel_init_on_alloc)
 	t0=$SECONDS
-	say "tsmbpf bench ($mode): kernel $(uname -r), $(nproc) CPUs, init_on_alloc=$INIT_ON_ALLOC, $ROUNDS rounds"
+	say "tsmbpf bench ($mode): kernel $(uname -r), $(nproc) CPUs, init_on_alloc=$INIT_ON_ALLOC"
 	say
 	SPT_JSON=null CYCLE_JSON=null SWAP_JSON=null
 	bench_spt
@@ -538,15 +579,14 @@ main() {
 		bench_cycle
 		bench_swap
 	fi
-	json=$(jq -nc --arg mode "$mode" --arg kernel "$(uname -r)" \
-		--argjson init_on_alloc "$INIT_ON_ALLOC" --argjson rounds "$ROUNDS" \
-		--argjson seconds $((SECONDS - t0)) \
-		--argjson spt "$SPT_JSON" --argjson cycle "$CYCLE_JSON" \
-		--argjson swap "$SWAP_JSON" \
-		'$ARGS.named | with_entries(select(.value != null))')
+	json=$(printf '{"mode":"%s","kernel":"%s","init_on_alloc":%s,"rounds":%s,"cycle_rounds":%s,"seconds":%s,"spt":%s,"cycle":%s,"swap":%s}' \
+		"$mode" "$(uname -r)" "$INIT_ON_ALLOC" "$ROUNDS" "$CYCLE_ROUNDS" \
+		$((SECONDS - t0)) "$SPT_JSON" "$CYCLE_JSON" "$SWAP_JSON")
+	jq 'with_entries(select(.value != null))' <<<"$json" >"$OUT" ||
+		die "bad JSON: $json"
+	json=$(jq -c . "$OUT")
 	print_table "$json"
 	say
-	jq . <<<"$json" >"$OUT"
 	say "JSON in $OUT:"
 	cat "$OUT"
 	say "BENCH-JSON $json"

@@ -5,7 +5,7 @@
  * shared machine affects both alike.
  *
  *   tsmbpf_cycle_ab -p PLATFORM POLICY.bpf.o [-n TDIS] [-r PAIRS] [-g PASSES]
- *                   [-w MS] [-b BUS]
+ *                   [-w MS] [-b BUS] [-c]
  *
  * Loads POLICY once (libbpf; one struct_ops map that serves PLATFORM), makes
  * one VM and TDIS TDIs (default 16), then runs PAIRS pairs (default 100) of
@@ -18,8 +18,13 @@
  * mode and pair, under one attach; -w sleeps MS milliseconds (untimed)
  * after each attach and each detach.
  *
+ * -c makes an A/A control: POLICY must serve another platform than
+ * PLATFORM, so both modes run the native sequence and only the attach and
+ * detach around the "policy" passes differ; the ratio should be 1.
+ *
  * Prints one JSON object: the median ns per cycle of each mode and their
- * ratio, the median ratio of the two passes of each pair, the means, and
+ * ratio, the median ratio of the two passes of each pair, the means, the
+ * median attach and detach times (detach until the slot reads empty), and
  * the failures.  Exit status 0, 1 on any failure, 2 on usage.
  */
 #include <errno.h>
@@ -273,18 +278,19 @@ static int pass(struct mode *m, const uint32_t *tdis, int n, uint32_t vm,
 int main(int argc, char **argv)
 {
 	int plat = -1, n = 16, pairs = 100, bus = 0x70, opt, i, k, ret = 1;
-	int group = 1, wait_ms = 0;
+	int group = 1, wait_ms = 0, control = 0;
 	struct mode native = { .name = "native", .counter = "unbinds_native" };
 	struct mode policy = { .name = "policy", .counter = "unbinds_policy" };
 	struct tsmbpf_vm_create vc = { .argsz = sizeof(vc) };
 	struct bpf_object *obj = NULL;
 	struct bpf_map *map = NULL;
 	uint32_t *tdis = NULL, platforms = 0;
+	uint64_t *attach_ns = NULL, *detach_ns = NULL, t0;
 	double *pair_ratio = NULL;
 	int failures = 0, made = 0, have_vm = 0;
 	const char *path;
 
-	while ((opt = getopt(argc, argv, "p:n:r:g:w:b:h")) != -1) {
+	while ((opt = getopt(argc, argv, "p:n:r:g:w:b:ch")) != -1) {
 		switch (opt) {
 		case 'p':
 			plat = plat_parse(optarg);
@@ -305,11 +311,14 @@ int main(int argc, char **argv)
 		case 'w':
 			wait_ms = atoi(optarg);
 			break;
+		case 'c':
+			control = 1;
+			break;
 		case 'b':
 			bus = strtol(optarg, NULL, 0);
 			break;
 		default:
-			printf("usage: %s -p tdx|sev-tio|cca POLICY.bpf.o [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-b BUS]\n",
+			printf("usage: %s -p tdx|sev-tio|cca POLICY.bpf.o [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-b BUS] [-c]\n",
 			       argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
@@ -317,7 +326,7 @@ int main(int argc, char **argv)
 	if (plat < 0 || argc - optind != 1 || n < 1 || n > 256 || pairs < 1 ||
 	    pairs > 100000 || group < 1 || group > 1000 || wait_ms < 0 ||
 	    bus < 0 || bus > 0xff) {
-		fprintf(stderr, "usage: %s -p tdx|sev-tio|cca POLICY.bpf.o [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-b BUS]\n",
+		fprintf(stderr, "usage: %s -p tdx|sev-tio|cca POLICY.bpf.o [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-b BUS] [-c]\n",
 			argv[0]);
 		return 2;
 	}
@@ -327,8 +336,11 @@ int main(int argc, char **argv)
 	native.lat = calloc((size_t)pairs * group * n, sizeof(uint64_t));
 	policy.lat = calloc((size_t)pairs * group * n, sizeof(uint64_t));
 	pair_ratio = calloc(pairs, sizeof(double));
+	attach_ns = calloc(pairs, sizeof(uint64_t));
+	detach_ns = calloc(pairs, sizeof(uint64_t));
 	tdis = calloc(n, sizeof(*tdis));
-	if (!native.lat || !policy.lat || !pair_ratio || !tdis) {
+	if (!native.lat || !policy.lat || !pair_ratio || !attach_ns ||
+	    !detach_ns || !tdis) {
 		perror("calloc");
 		goto out;
 	}
@@ -339,11 +351,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	map = policy_map(obj, &platforms);
-	if (!map || !(platforms & (1U << plat))) {
-		fprintf(stderr, "%s: need one struct_ops map serving %s\n",
-			path, plat_names[plat]);
+	if (!map || !!(platforms & (1U << plat)) == control) {
+		fprintf(stderr, "%s: need one struct_ops map %sserving %s\n",
+			path, control ? "not " : "", plat_names[plat]);
 		goto out;
 	}
+	if (control)
+		policy.counter = "unbinds_native";
 	if (bpf_object__load(obj)) {
 		fprintf(stderr, "%s: load failed\n", path);
 		goto out;
@@ -393,7 +407,10 @@ int main(int argc, char **argv)
 			int r, g;
 
 			if (pol) {
+				t0 = now_ns();
 				link = bpf_map__attach_struct_ops(map);
+				if (k >= 0)
+					attach_ns[k] = now_ns() - t0;
 				if (!link) {
 					fprintf(stderr, "attach: %s\n",
 						strerror(errno));
@@ -410,12 +427,15 @@ int main(int argc, char **argv)
 				ns[pol] += pass_ns;
 			}
 			if (link) {
+				t0 = now_ns();
 				bpf_link__destroy(link);
 				if (wait_slot(plat, 0)) {
 					fprintf(stderr, "the %s slot stays held after detach\n",
 						plat_names[plat]);
 					goto out;
 				}
+				if (k >= 0)
+					detach_ns[k] = now_ns() - t0;
 				if (wait_ms)
 					usleep(wait_ms * 1000);
 			}
@@ -437,16 +457,20 @@ int main(int argc, char **argv)
 		uint64_t nmed = median_u64(native.lat, native.n);
 		uint64_t pmed = median_u64(policy.lat, policy.n);
 
-		printf("{\"platform\":\"%s\",\"policy\":\"%s\",\"tdis\":%d,\"pairs\":%d,"
+		printf("{\"platform\":\"%s\",\"policy\":\"%s\",\"control\":%s,\"tdis\":%d,\"pairs\":%d,"
 		       "\"cycles_per_mode\":%zu,\"native_ns\":%llu,\"policy_ns\":%llu,"
 		       "\"ratio\":%.4f,\"paired_ratio\":%.4f,\"native_mean_ns\":%llu,"
-		       "\"policy_mean_ns\":%llu,\"mean_ratio\":%.4f,\"failures\":%d}\n",
-		       plat_names[plat], bpf_map__name(map), n, pairs,
+		       "\"policy_mean_ns\":%llu,\"mean_ratio\":%.4f,\"attach_ns\":%llu,"
+		       "\"detach_ns\":%llu,\"failures\":%d}\n",
+		       plat_names[plat], bpf_map__name(map),
+		       control ? "true" : "false", n, pairs,
 		       native.n, (unsigned long long)nmed,
 		       (unsigned long long)pmed, (double)pmed / nmed,
 		       median_double(pair_ratio, pairs),
 		       (unsigned long long)nmean, (unsigned long long)pmean,
-		       (double)pmean / nmean, failures);
+		       (double)pmean / nmean,
+		       (unsigned long long)median_u64(attach_ns, pairs),
+		       (unsigned long long)median_u64(detach_ns, pairs), failures);
 	}
 	ret = failures ? 1 : 0;
 
@@ -480,6 +504,8 @@ out:
 		close(fd);
 	bpf_object__close(obj);
 	free(tdis);
+	free(attach_ns);
+	free(detach_ns);
 	free(pair_ratio);
 	free(policy.lat);
 	free(native.lat);

@@ -14,7 +14,10 @@
  * end.  Prints one JSON object:
  *
  *   {"swaps":N,"failures":F,"median_ns":..,"p99_ns":..,"max_ns":..,
- *    "min_ns":..,"mean_ns":..,"a":"NAME","b":"NAME"}
+ *    "min_ns":..,"p90_ns":..,"mean_ns":..,"over_1ms":..,"a":"NAME",
+ *    "b":"NAME"}
+ *
+ * (over_1ms: swaps that took longer than 1 ms)
  *
  * Exit status 0, 1 if a swap failed or the set-up did, 2 on usage.
  */
@@ -129,7 +132,7 @@ int main(int argc, char **argv)
 	struct policy pol[2] = {};
 	struct bpf_link *link = NULL;
 	uint64_t *lat = NULL, t0, sum = 0;
-	int n = 1000, failures = 0, opt, i, ret = 1, err;
+	int n = 1000, failures = 0, slow = 0, opt, i, ret = 1, err;
 	const char *pin = NULL;
 
 	while ((opt = getopt(argc, argv, "l:n:h")) != -1) {
@@ -191,6 +194,7 @@ int main(int argc, char **argv)
 		err = bpf_link__update_map(link, pol[(i + 1) % 2].map);
 		lat[i] = now_ns() - t0;
 		sum += lat[i];
+		slow += lat[i] > 1000000;
 		if (err) {
 			if (!failures)
 				fprintf(stderr, "swap %d: %s\n", i,
@@ -200,13 +204,15 @@ int main(int argc, char **argv)
 	}
 	qsort(lat, n, sizeof(*lat), cmp_u64);
 	printf("{\"swaps\":%d,\"failures\":%d,\"median_ns\":%llu,\"p99_ns\":%llu,"
-	       "\"max_ns\":%llu,\"min_ns\":%llu,\"mean_ns\":%llu,\"a\":\"%s\",\"b\":\"%s\"}\n",
+	       "\"max_ns\":%llu,\"min_ns\":%llu,\"p90_ns\":%llu,\"mean_ns\":%llu,"
+	       "\"over_1ms\":%d,\"a\":\"%s\",\"b\":\"%s\"}\n",
 	       n, failures,
 	       (unsigned long long)(n % 2 ? lat[n / 2] :
 				    (lat[n / 2 - 1] + lat[n / 2]) / 2),
 	       (unsigned long long)lat[(uint64_t)(n - 1) * 99 / 100],
 	       (unsigned long long)lat[n - 1], (unsigned long long)lat[0],
-	       (unsigned long long)(sum / n), bpf_map__name(pol[0].map),
+	       (unsigned long long)lat[(uint64_t)(n - 1) * 90 / 100],
+	       (unsigned long long)(sum / n), slow, bpf_map__name(pol[0].map),
 	       bpf_map__name(pol[1].map));
 	ret = failures ? 1 : 0;
 
