@@ -8,10 +8,11 @@
  * Each attached policy is wrapped in a struct tsmbpf_policy holding its
  * generation.  Slots are RCU pointers to wrappers, published under
  * tsmbpf_slots_lock; the core runs a policy inside an SRCU read section
- * (policies may sleep), so reg/unreg/update wait with synchronize_srcu()
- * and an unbind that already started finishes on the policy it started
- * with while the next one sees the new policy: a swap replaces the slot
- * pointer in one store, nothing runs on no policy in between.
+ * (policies may sleep), so unreg/update wait with an expedited SRCU grace
+ * period (a swap is an operator's command: no batching delay) and an
+ * unbind that already started finishes on the policy it started with
+ * while the next one sees the new policy: a swap replaces the slot pointer
+ * in one store, nothing runs on no policy in between.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -522,7 +523,7 @@ static void tsmbpf_ops_unreg(void *kdata, struct bpf_link *link)
 		tsmbpf_generation++;
 	mutex_unlock(&tsmbpf_slots_lock);
 	/* an unbind running on @pol finishes before its programs go */
-	synchronize_srcu(&tsmbpf_srcu);
+	synchronize_srcu_expedited(&tsmbpf_srcu);
 	if (served && info && pol->ops->exit)
 		pol->ops->exit(info);
 	kfree(info);
@@ -549,7 +550,7 @@ static int tsmbpf_ops_update(void *kdata, void *old_kdata,
 		return ret;
 	}
 	/* callbacks still running on @old finish before it is freed */
-	synchronize_srcu(&tsmbpf_srcu);
+	synchronize_srcu_expedited(&tsmbpf_srcu);
 	kfree(old);
 	return 0;
 }

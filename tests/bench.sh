@@ -510,7 +510,7 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 	 " seconds apart, at the mercy of the host'"'"'s noise.  Policies make the same firmware calls",
 	 " as the native sequences (the cca policy purges keys only with purge_keys set).",
 	 " swap: one bpf_link__update_map() (map update + LINK_UPDATE); the core'"'"'s update waits",
-	 " for an SRCU grace period, so a swap is either fast or takes a few jiffies (>1 ms)."
+	 " for an expedited SRCU grace period, so unbinds already running finish first."
 	 end),
 	" 4K/raw: 4 KiB map+unmap per entry over an 8-byte store per entry into a vmalloc()ed array.",
 	" With init_on_alloc=1 (CONFIG_INIT_ON_ALLOC_DEFAULT_ON) the allocator zeroes every table",
