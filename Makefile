@@ -164,7 +164,7 @@ $(TSMCTL): $(LOADER_SRCS) $(LOADER_HDRS) $(UAPI) $(LIBBPF_A)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $(LOADER_SRCS) $(LDLIBS)
 
-$(O)/tests/bin/%: $(TOP)/tests/bin/%.c $(UAPI) $(LIBBPF_A)
+$(O)/tests/bin/%: $(TOP)/tests/bin/%.c $(wildcard $(TOP)/tests/bin/*.h) $(UAPI) $(LIBBPF_A)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(LDLIBS)

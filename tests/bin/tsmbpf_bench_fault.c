@@ -39,6 +39,8 @@
 
 #include <linux/tsmbpf.h>
 
+#include "tsmbpf_test.h"
+
 #define SZ_4K		4096ULL
 #define SZ_2M		(2ULL << 20)
 #define MAX_ROUNDS	100
@@ -60,40 +62,6 @@ struct dev {
 	uint64_t gpa;
 	int bound;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int plat_parse(const char *s)
-{
-	if (!strcmp(s, "tdx"))
-		return TSMBPF_PLAT_TDX;
-	if (!strcmp(s, "sev-tio"))
-		return TSMBPF_PLAT_SEV_TIO;
-	if (!strcmp(s, "cca"))
-		return TSMBPF_PLAT_CCA;
-	return -1;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *v, size_t n)
-{
-	if (!n)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_u64);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void batch_add(struct batches *b, uint64_t ns, uint64_t faults)
 {
@@ -330,8 +298,8 @@ int main(int argc, char **argv)
 		if (one_round(&dev[0], &dev[1], vc.vm_id, bar, &a_off, &b2m,
 			      &b4k))
 			goto out;
-	m2m = median(b2m.ns, b2m.n) / b2m.per_batch;
-	m4k = median(b4k.ns, b4k.n) / b4k.per_batch;
+	m2m = median_u64(b2m.ns, b2m.n) / b2m.per_batch;
+	m4k = median_u64(b4k.ns, b4k.n) / b4k.per_batch;
 	printf("{\"bar_size\":%llu,\"rounds\":%d,"
 	       "\"faults_2m\":%llu,\"ns_per_fault_2m\":%llu,\"faults_per_s_2m\":%llu,\"mean_ns_per_fault_2m\":%llu,"
 	       "\"faults_4k\":%llu,\"ns_per_fault_4k\":%llu,\"faults_per_s_4k\":%llu,\"mean_ns_per_fault_4k\":%llu}\n",

@@ -25,73 +25,15 @@
 
 #include <linux/tsmbpf.h>
 
+#include "tsmbpf_test.h"
+
 static int fd;
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
 {
+	(void)sig;
 	stop = 1;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int plat_parse(const char *s)
-{
-	if (!strcmp(s, "tdx"))
-		return TSMBPF_PLAT_TDX;
-	if (!strcmp(s, "sev-tio"))
-		return TSMBPF_PLAT_SEV_TIO;
-	if (!strcmp(s, "cca"))
-		return TSMBPF_PLAT_CCA;
-	return -1;
-}
-
-static int cycle(uint32_t tdi, uint32_t vm, int *bad)
-{
-	struct tsmbpf_tdi_bind b = { .argsz = sizeof(b), .tdi_id = tdi,
-				     .vm_id = vm,
-				     .viommu = TSMBPF_VIOMMU_TSM_NO_VIOMMU };
-	struct tsmbpf_tdi_accept a = { .argsz = sizeof(a), .tdi_id = tdi };
-	struct tsmbpf_tdi_unbind u = { .argsz = sizeof(u), .tdi_id = tdi };
-	struct tsmbpf_tdi_info i = { .argsz = sizeof(i), .tdi_id = tdi };
-
-	if (ioctl(fd, TSMBPF_TDI_BIND, &b)) {
-		fprintf(stderr, "tdi %u: bind: %s fw %#x\n", tdi,
-			strerror(errno), b.fw_error);
-		return -1;
-	}
-	a.nonce = b.nonce;
-	if (ioctl(fd, TSMBPF_TDI_ACCEPT, &a)) {
-		fprintf(stderr, "tdi %u: accept: %s fw %#x\n", tdi,
-			strerror(errno), a.fw_error);
-		return -1;
-	}
-	if (ioctl(fd, TSMBPF_TDI_INFO, &i) || i.state != TSMBPF_TDISP_RUN) {
-		fprintf(stderr, "tdi %u: not RUN after accept\n", tdi);
-		return -1;
-	}
-	if (ioctl(fd, TSMBPF_TDI_UNBIND, &u)) {
-		fprintf(stderr, "tdi %u: unbind: %s fw %#x\n", tdi,
-			strerror(errno), u.fw_error);
-		return -1;
-	}
-	if (ioctl(fd, TSMBPF_TDI_INFO, &i))
-		return -1;
-	if (i.state != TSMBPF_TDISP_CONFIG_UNLOCKED || i.mmio_pages ||
-	    (i.res & (TSMBPF_RES_DMA | TSMBPF_RES_METADATA)) ||
-	    !(i.res & TSMBPF_RES_SHARED_MMIO) || i.vm_id) {
-		fprintf(stderr, "tdi %u: not torn down: state %u res %#x mmio %llu vm %u\n",
-			tdi, i.state, i.res, (unsigned long long)i.mmio_pages,
-			i.vm_id);
-		(*bad)++;
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -165,9 +107,12 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	t0 = now_ns();
 	for (k = 0; (!iters || k < iters) && !stop; k++) {
-		for (i = 0; i < n; i++)
-			if (cycle(tdis[i], vc.vm_id, &bad))
-				failures++;
+		for (i = 0; i < n; i++) {
+			int r = tsmbpf_test_cycle(fd, tdis[i], vc.vm_id);
+
+			failures += r < 0;
+			bad += r > 0;
+		}
 		rounds++;
 		if (!quiet && iters >= 10 && (k + 1) % (iters / 10) == 0)
 			fprintf(stderr, "  %d/%d rounds\n", k + 1, iters);

@@ -42,19 +42,11 @@
 #include <bpf/libbpf.h>
 #include <linux/tsmbpf.h>
 
+#include "tsmbpf_test.h"
+
 #define SYSFS "/sys/kernel/tsmbpf/"
 
-static const char *const plat_names[] = { "tdx", "sev-tio", "cca" };
-
 static int fd = -1;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
@@ -64,24 +56,11 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-static uint64_t median_u64(uint64_t *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_u64);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static double median_double(double *v, size_t n)
@@ -143,16 +122,6 @@ static int wait_slot(int plat, int want)
 	return -1;
 }
 
-static int plat_parse(const char *s)
-{
-	int i;
-
-	for (i = 0; i < TSMBPF_PLAT_NR; i++)
-		if (!strcmp(s, plat_names[i]))
-			return i;
-	return -1;
-}
-
 /* The struct_ops map of @obj and the platforms it serves. */
 static struct bpf_map *policy_map(struct bpf_object *obj, uint32_t *platforms)
 {
@@ -190,49 +159,6 @@ static struct bpf_map *policy_map(struct bpf_object *obj, uint32_t *platforms)
 	return NULL;
 }
 
-/* One bind -> accept -> unbind, checked; as tsmbpf_cycle does it. */
-static int cycle(uint32_t tdi, uint32_t vm)
-{
-	struct tsmbpf_tdi_bind b = { .argsz = sizeof(b), .tdi_id = tdi,
-				     .vm_id = vm,
-				     .viommu = TSMBPF_VIOMMU_TSM_NO_VIOMMU };
-	struct tsmbpf_tdi_accept a = { .argsz = sizeof(a), .tdi_id = tdi };
-	struct tsmbpf_tdi_unbind u = { .argsz = sizeof(u), .tdi_id = tdi };
-	struct tsmbpf_tdi_info i = { .argsz = sizeof(i), .tdi_id = tdi };
-
-	if (ioctl(fd, TSMBPF_TDI_BIND, &b)) {
-		fprintf(stderr, "tdi %u: bind: %s fw %#x\n", tdi,
-			strerror(errno), b.fw_error);
-		return -1;
-	}
-	a.nonce = b.nonce;
-	if (ioctl(fd, TSMBPF_TDI_ACCEPT, &a)) {
-		fprintf(stderr, "tdi %u: accept: %s fw %#x\n", tdi,
-			strerror(errno), a.fw_error);
-		return -1;
-	}
-	if (ioctl(fd, TSMBPF_TDI_INFO, &i) || i.state != TSMBPF_TDISP_RUN) {
-		fprintf(stderr, "tdi %u: not RUN after accept\n", tdi);
-		return -1;
-	}
-	if (ioctl(fd, TSMBPF_TDI_UNBIND, &u)) {
-		fprintf(stderr, "tdi %u: unbind: %s fw %#x\n", tdi,
-			strerror(errno), u.fw_error);
-		return -1;
-	}
-	if (ioctl(fd, TSMBPF_TDI_INFO, &i))
-		return -1;
-	if (i.state != TSMBPF_TDISP_CONFIG_UNLOCKED || i.mmio_pages ||
-	    (i.res & (TSMBPF_RES_DMA | TSMBPF_RES_METADATA)) ||
-	    !(i.res & TSMBPF_RES_SHARED_MMIO) || i.vm_id) {
-		fprintf(stderr, "tdi %u: not torn down: state %u res %#x mmio %llu vm %u\n",
-			tdi, i.state, i.res, (unsigned long long)i.mmio_pages,
-			i.vm_id);
-		return -1;
-	}
-	return 0;
-}
-
 struct mode {
 	const char *name;	/* "native" or "policy" */
 	const char *counter;	/* unbinds_native or unbinds_policy */
@@ -257,7 +183,7 @@ static int pass(struct mode *m, const uint32_t *tdis, int n, uint32_t vm,
 	start = now_ns();
 	for (i = 0; i < n; i++) {
 		t0 = now_ns();
-		if (cycle(tdis[i], vm)) {
+		if (tsmbpf_test_cycle(fd, tdis[i], vm)) {
 			failures++;
 			continue;
 		}

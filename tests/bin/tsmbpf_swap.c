@@ -32,6 +32,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "tsmbpf_test.h"
+
 struct policy {
 	const char *path;
 	struct bpf_object *obj;
@@ -39,27 +41,12 @@ struct policy {
 	uint32_t platforms;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
 	if (level == LIBBPF_DEBUG)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* The u32 member @name of the struct_ops value of @p's map, from its BTF. */
