@@ -15,8 +15,15 @@
  * page, in its page_private() (a 2 MiB leaf uses its level-2 table's), so a
  * block anywhere in a table page asks for a track before any of it can go.
  *
+ * Each level-1 table page also keeps the number of leaves it holds, in its
+ * page->index, so a zap drops a leaf table the range covers whole without
+ * reading it: the block is made at the level-2 entry, as TDH.MEM.RANGE.BLOCK
+ * blocks a 2 MiB range whatever maps it, and no leaf of the table can be
+ * seen blocked before it goes, under the same lock hold.
+ *
  * A range operation is one walk down from the root that visits each table
- * page once; per 4 KiB leaf it costs a load or a store and a counter.
+ * page once; per 4 KiB leaf it costs a load or a store, except a zap, which
+ * costs nothing per leaf of a fully covered table.
  *
  * The API is documented in tsmbpf_spt.h.
  */
@@ -48,6 +55,7 @@
 #define SPT_BLK_EPOCH(table)	page_private(virt_to_page(table))
 #define SPT_SET_BLK_EPOCH(table, epoch) \
 	set_page_private(virt_to_page(table), epoch)
+#define SPT_NR_LEAVES(table)	(virt_to_page(table)->index)
 
 atomic64_t tsmbpf_spt_global_pages = ATOMIC64_INIT(0);
 
@@ -56,7 +64,7 @@ enum spt_op {
 	SPT_MAP,	/* map the range PENDING; it is known to be empty */
 	SPT_CLEAR,	/* drop every leaf, free empty tables; no counting */
 	SPT_ACCEPT,	/* PENDING -> ACCEPTED */
-	SPT_BLOCK,	/* any -> BLOCKED */
+	SPT_BLOCK,	/* any -> BLOCKED; with zap, free what is covered whole */
 	SPT_VERIFY,	/* -EBUSY unless every leaf may be unmapped now */
 	SPT_COUNT,	/* fill a struct tsmbpf_spt_count */
 };
@@ -65,6 +73,7 @@ struct spt_walk {
 	struct tsmbpf_spt *spt;
 	enum spt_op op;
 	u32 flags;		/* SPT_MAP: TSMBPF_SPT_* */
+	bool zap;		/* SPT_BLOCK: unmap follows under this hold */
 	u64 delta;		/* SPT_MAP: HPA - GPA */
 	u64 pages;		/* 4 KiB pages the walk acted on */
 	u64 n4k;		/* SPT_MAP: 4 KiB leaves made */
@@ -80,6 +89,7 @@ static u64 *spt_alloc_table(struct tsmbpf_spt *spt, gfp_t gfp)
 	if (!table)
 		return NULL;
 	SPT_SET_BLK_EPOCH(table, 0);
+	SPT_NR_LEAVES(table) = 0;
 	spt->nr_pages++;
 	atomic64_inc(&tsmbpf_spt_global_pages);
 	return table;
@@ -88,6 +98,7 @@ static u64 *spt_alloc_table(struct tsmbpf_spt *spt, gfp_t gfp)
 static void spt_free_table(struct tsmbpf_spt *spt, u64 *table)
 {
 	SPT_SET_BLK_EPOCH(table, 0);
+	SPT_NR_LEAVES(table) = 0;
 	free_page((unsigned long)table);
 	spt->nr_pages--;
 	atomic64_dec(&tsmbpf_spt_global_pages);
@@ -138,12 +149,17 @@ static int spt_walk_leaves(struct spt_walk *w, u64 *t, unsigned int i,
 	case SPT_MAP:
 		n = end - i;
 		w->n4k += n;
+		SPT_NR_LEAVES(t) += n;
 		e = SPT_LEAF(gpa + w->delta, TSMBPF_SPT_PENDING);
 		for (; i < end; i++, e += SZ_4K)
 			t[i] = e;
 		break;
 	case SPT_CLEAR:
-		memset(&t[i], 0, (end - i) * sizeof(*t));
+		for (; i < end; i++) {
+			n += t[i] & SPT_PRESENT;
+			t[i] = 0;
+		}
+		SPT_NR_LEAVES(t) -= n;
 		return 0;
 	case SPT_ACCEPT:
 		for (; i < end; i++) {
@@ -173,10 +189,13 @@ static int spt_walk_leaves(struct spt_walk *w, u64 *t, unsigned int i,
 			return -EBUSY;
 		break;
 	case SPT_COUNT:
+		m = end - i;
 		for (; i < end; i++)
 			if (t[i] && ++n)
 				spt_count_state(w->c, t[i]);
 		w->c->leaves_4k += n;
+		/* the count a zap trusts must be right */
+		WARN_ON_ONCE(m == SPT_ENTRIES && n != SPT_NR_LEAVES(t));
 		break;
 	}
 	w->pages += n;
@@ -268,6 +287,13 @@ static int spt_walk(struct spt_walk *w, u64 *t, int level, u64 gpa, u64 end)
 			t[i] = 0;
 			continue;
 		}
+		if (w->op == SPT_BLOCK && w->zap && full && level == 2) {
+			/* blocked, tracked and unmapped as one 2 MiB range */
+			w->pages += SPT_NR_LEAVES(c);
+			spt_free_table(w->spt, c);
+			t[i] = 0;
+			continue;
+		}
 		if (level == 2)
 			ret = spt_walk_leaves(w, c, SPT_INDEX(gpa, 1),
 					      SPT_INDEX(next - 1, 1) + 1, gpa);
@@ -275,7 +301,9 @@ static int spt_walk(struct spt_walk *w, u64 *t, int level, u64 gpa, u64 end)
 			ret = spt_walk(w, c, level - 1, gpa, next);
 		if (ret)
 			return ret;
-		if (w->op == SPT_CLEAR && !memchr_inv(c, 0, PAGE_SIZE)) {
+		if (w->op == SPT_CLEAR &&
+		    (level == 2 ? !SPT_NR_LEAVES(c) :
+				  !memchr_inv(c, 0, PAGE_SIZE))) {
 			spt_free_table(w->spt, c);
 			t[i] = 0;
 		}
@@ -309,6 +337,7 @@ static int spt_split(struct tsmbpf_spt *spt, u64 gpa)
 		return -ENOMEM;
 	for (i = 0, e &= ~SPT_LARGE; i < SPT_ENTRIES; i++, e += SZ_4K)
 		c[i] = e;
+	SPT_NR_LEAVES(c) = SPT_ENTRIES;
 	SPT_SET_BLK_EPOCH(c, SPT_BLK_EPOCH(t));
 	t[SPT_INDEX(gpa, 2)] = SPT_TABLE(c);
 	spt->nr_2m--;
@@ -422,6 +451,7 @@ int tsmbpf_spt_fault(struct tsmbpf_spt *spt, u64 gpa, u64 region_gpa,
 	if (!t[i]) {
 		t[i] = SPT_LEAF(region_hpa + (gpa - region_gpa),
 				TSMBPF_SPT_PENDING);
+		SPT_NR_LEAVES(t)++;
 		spt->nr_4k++;
 		*mapped = SZ_4K;
 	}
@@ -438,7 +468,7 @@ out:
 static long spt_range(struct tsmbpf_spt *spt, u64 gpa, u64 size,
 		      enum spt_op op, bool unmap)
 {
-	struct spt_walk w = { .spt = spt, .op = op };
+	struct spt_walk w = { .spt = spt, .op = op, .zap = unmap };
 	struct spt_walk clr = { .spt = spt, .op = SPT_CLEAR };
 	u64 end = gpa + size;
 	long ret = 0;

@@ -7,7 +7,7 @@
 #
 # Usage: scripts/vm-run.sh --build BUILD_DIR [--timeout SECS] [--log FILE]
 #                          [--mem SIZE] [--smp N] [--cpu MODEL] [--append ARGS]
-#                          [--allow-splat] [--interactive]
+#                          [--allow-splat] [--interactive] [--extra BIN]...
 #                          [-- COMMAND...]
 #
 #   --build BUILD_DIR  build tree (see scripts/mkinitramfs.sh for what is packed)
@@ -18,6 +18,8 @@
 #   --cpu MODEL        QEMU CPU model (default max)
 #   --append ARGS      extra kernel command line arguments
 #   --allow-splat      do not fail on kernel splats in the console log
+#   --extra BIN        also pack host program BIN and its libraries (e.g.
+#                      strace, perf: a cpu-clock profile works under TCG)
 #   --interactive      `make shell`: console on this terminal, login shell,
 #                      no timeout; COMMAND (optional) runs before the shell.
 #                      Ctrl-A X kills QEMU, Ctrl-A C toggles the QEMU monitor.
@@ -48,6 +50,7 @@ say() { printf 'vm-run: %s\n' "$*" >&2; }
 
 BUILD='' TIMEOUT=1200 LOG='' MEM=2G SMP=2 CPU=max EXTRA_APPEND='' ALLOW_SPLAT=0
 INTERACTIVE=0
+EXTRA=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) BUILD=${2:?}; shift 2 ;;
@@ -59,6 +62,7 @@ while [ $# -gt 0 ]; do
 	--append) EXTRA_APPEND=${2:?}; shift 2 ;;
 	--allow-splat) ALLOW_SPLAT=1; shift ;;
 	--interactive) INTERACTIVE=1; shift ;;
+	--extra) EXTRA+=(--extra "${2:?}"); shift 2 ;;
 	--) shift; break ;;
 	-h | --help) usage ;;
 	*) say "unknown argument '$1'"; usage ;;
@@ -96,6 +100,7 @@ if [ $# -gt 0 ]; then
 	mk+=(--cmd "$CMDFILE")
 fi
 [ "$INTERACTIVE" = 1 ] && mk+=(--interactive)
+mk+=("${EXTRA[@]}")
 "$TOP/scripts/mkinitramfs.sh" "${mk[@]}"
 
 # ---------------------------------------------------------------- QEMU --
