@@ -105,6 +105,7 @@ struct tsmbpf_tdi {
 	bool mmio_assigned;
 	u64 cur_gen;
 	bool in_policy;
+	struct tsmbpf_policy *call_pol;	/* the policy of in_policy */
 	const struct tsmbpf_backend_ops *be;
 	struct mutex lock;	/* serialises operations on the TDI */
 	struct kref kref;
@@ -162,6 +163,10 @@ struct tsmbpf_counters {
 };
 
 extern struct tsmbpf_counters tsmbpf_stats;
+
+/* Firmware calls and refusals per platform and step (sysfs "steps"). */
+extern atomic64_t tsmbpf_step_calls[TSMBPF_PLAT_NR][TSMBPF_STEP_NR];
+extern atomic64_t tsmbpf_step_refused[TSMBPF_PLAT_NR][TSMBPF_STEP_NR];
 
 /* tsmbpf_core.c */
 int tsmbpf_core_init(void);
@@ -233,6 +238,9 @@ bool tsmbpf_prog_is_policy(const struct bpf_prog *prog);
 u64 tsmbpf_policy_generation(void);
 struct tsmbpf_policy *tsmbpf_policy_enter(u32 platform, int *idx);
 void tsmbpf_policy_exit(int idx);
+bool tsmbpf_policy_watches(u32 platform);
+void tsmbpf_policy_event(struct tsmbpf_policy *pol, struct tsmbpf_tdi *tdi,
+			 u32 step, int result);
 bool tsmbpf_policy_sequences(const struct tsmbpf_policy *pol);
 void tsmbpf_call_begin(struct tsmbpf_call *call, struct tsmbpf_policy *pol,
 		       struct tsmbpf_tdi *tdi, const char *callback);

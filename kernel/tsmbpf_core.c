@@ -25,6 +25,8 @@
 #include "tsmbpf_trace.h"
 
 struct tsmbpf_counters tsmbpf_stats;
+atomic64_t tsmbpf_step_calls[TSMBPF_PLAT_NR][TSMBPF_STEP_NR];
+atomic64_t tsmbpf_step_refused[TSMBPF_PLAT_NR][TSMBPF_STEP_NR];
 
 static DEFINE_XARRAY_ALLOC1(tsmbpf_vms);
 static DEFINE_XARRAY_ALLOC1(tsmbpf_tdis);
@@ -492,15 +494,23 @@ static int tsmbpf_apply(struct tsmbpf_tdi *tdi, u32 step)
 	return 0;
 }
 
-/* Tell the policy of @tdi's platform the outcome of a step. */
+/*
+ * Tell the policy of @tdi's platform the outcome of a step.  Inside a
+ * policy callback the policy is known and its SRCU section open.
+ */
 static void tsmbpf_notify(struct tsmbpf_tdi *tdi, u32 step, int result)
 {
 	struct tsmbpf_policy *pol;
 	int idx;
 
+	if (tdi->in_policy) {
+		tsmbpf_policy_event(tdi->call_pol, tdi, step, result);
+		return;
+	}
+	if (!tsmbpf_policy_watches(tdi->platform))
+		return;
 	pol = tsmbpf_policy_enter(tdi->platform, &idx);
-	if (pol && pol->ops->event)
-		pol->ops->event(tdi, step, result);
+	tsmbpf_policy_event(pol, tdi, step, result);
 	tsmbpf_policy_exit(idx);
 }
 
@@ -537,9 +547,11 @@ int tsmbpf_step(struct tsmbpf_tdi *tdi, u32 step, u64 arg, u32 *fw_error)
 	}
 
 	atomic64_inc(&tsmbpf_stats.fw_calls);
+	atomic64_inc(&tsmbpf_step_calls[tdi->platform][step]);
 	ret = tdi->be->call(tdi, step, arg, fw_error);
 	if (ret) {
 		atomic64_inc(&tsmbpf_stats.fw_refused);
+		atomic64_inc(&tsmbpf_step_refused[tdi->platform][step]);
 		tdi->last_fw_error = *fw_error;
 	} else {
 		ret = tsmbpf_apply(tdi, step);
@@ -727,6 +739,7 @@ static int tsmbpf_policy_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_policy *pol,
 	s32 ret;
 
 	tdi->cur_gen = pol->gen;
+	tdi->call_pol = pol;
 	tdi->in_policy = true;
 	tsmbpf_call_begin(&call, pol, tdi, "bind");
 	ret = pol->ops->bind(tdi);
@@ -874,6 +887,7 @@ static bool tsmbpf_policy_unbind(struct tsmbpf_tdi *tdi,
 	s32 ret;
 
 	tdi->cur_gen = pol->gen;
+	tdi->call_pol = pol;
 	tdi->in_policy = true;
 	tsmbpf_call_begin(&call, pol, tdi, "unbind");
 	ret = pol->ops->unbind(tdi, reason);

@@ -21,7 +21,9 @@
  *   inject       "TDI STEP [COUNT]": the next COUNT calls of STEP on TDI
  *                fail with TSMBPF_FW_INJECTED; "clear" drops all
  *   outstanding  "TDI 1|0": hold or release a TDISP request on TDI
- *   stats        firmware calls and refusals per platform
+ *   stats        firmware calls, refusals and the time spent in the
+ *                emulated latency (the sleeps as achieved, wake-up delay
+ *                included) per platform
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -54,6 +56,7 @@ static DEFINE_SPINLOCK(tsmbpf_emu_lock);
 static struct tsmbpf_emu_inject tsmbpf_emu_injects[TSMBPF_EMU_MAX_INJECT];
 static atomic64_t tsmbpf_emu_calls[TSMBPF_PLAT_NR];
 static atomic64_t tsmbpf_emu_refused[TSMBPF_PLAT_NR];
+static atomic64_t tsmbpf_emu_slept_ns[TSMBPF_PLAT_NR];
 static struct dentry *tsmbpf_emu_dir;
 
 /* Consume one injected failure of @step on @tdi, if any. */
@@ -284,8 +287,13 @@ static int tsmbpf_emu_call(struct tsmbpf_tdi *tdi, u32 step, u64 arg,
 
 	lockdep_assert_held(&tdi->lock);
 	atomic64_inc(&tsmbpf_emu_calls[tdi->platform]);
-	if (lat)
+	if (lat) {
+		u64 t0 = ktime_get_ns();
+
 		usleep_range(lat, lat + lat / 8 + 1);
+		atomic64_add(ktime_get_ns() - t0,
+			     &tsmbpf_emu_slept_ns[tdi->platform]);
+	}
 
 	tsmbpf_emu_view(tdi, &v);
 	switch (tdi->platform) {
@@ -441,11 +449,12 @@ static int tsmbpf_emu_stats_show(struct seq_file *m, void *v)
 {
 	int i;
 
-	seq_puts(m, "platform calls refused\n");
+	seq_puts(m, "platform calls refused slept_ns\n");
 	for (i = 0; i < TSMBPF_PLAT_NR; i++)
-		seq_printf(m, "%s %lld %lld\n", tsmbpf_platform_name(i),
+		seq_printf(m, "%s %lld %lld %lld\n", tsmbpf_platform_name(i),
 			   atomic64_read(&tsmbpf_emu_calls[i]),
-			   atomic64_read(&tsmbpf_emu_refused[i]));
+			   atomic64_read(&tsmbpf_emu_refused[i]),
+			   atomic64_read(&tsmbpf_emu_slept_ns[i]));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(tsmbpf_emu_stats);

@@ -24,7 +24,14 @@ enum tsmbpf_ops_flags {
 	 * unbind natively, and revoke_gate() is not asked.
 	 */
 	TSMBPF_OPS_F_OBSERVE	= 1U << 0,
-	TSMBPF_OPS_F_ALL	= TSMBPF_OPS_F_OBSERVE,
+	/*
+	 * event() only for the steps that failed: a policy that watches
+	 * for errors does not pay a BPF call per step.  The core counts
+	 * every step per platform itself (/sys/kernel/tsmbpf/steps).
+	 */
+	TSMBPF_OPS_F_EVENT_ERRORS = 1U << 1,
+	TSMBPF_OPS_F_ALL	= TSMBPF_OPS_F_OBSERVE |
+				  TSMBPF_OPS_F_EVENT_ERRORS,
 };
 
 /* Per-callback deadline: default and cap, milliseconds. */
@@ -100,7 +107,8 @@ struct tsmbpf_ops {
 	 * @result: 0 or the step's negative errno
 	 *
 	 * Called after each step the core or a policy ran on a TDI of the
-	 * policy's platforms, for accounting and tracing.
+	 * policy's platforms, for accounting and tracing; with
+	 * TSMBPF_OPS_F_EVENT_ERRORS only after the steps that failed.
 	 *
 	 * Context: process context, must not sleep, the TDI's lock held.
 	 */

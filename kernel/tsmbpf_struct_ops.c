@@ -90,6 +90,27 @@ void tsmbpf_policy_exit(int idx)
 	srcu_read_unlock(&tsmbpf_srcu, idx);
 }
 
+/*
+ * Might a policy want to hear about a step on @platform?  A hint without
+ * the SRCU section, so that the native path with an empty slot does not
+ * pay for one per step.
+ */
+bool tsmbpf_policy_watches(u32 platform)
+{
+	return rcu_access_pointer(tsmbpf_slots[platform]);
+}
+
+/* Call @pol's event() for a step on @tdi, if it wants this one. */
+void tsmbpf_policy_event(struct tsmbpf_policy *pol, struct tsmbpf_tdi *tdi,
+			 u32 step, int result)
+{
+	if (!pol || !pol->ops->event)
+		return;
+	if (!result && (pol->ops->flags & TSMBPF_OPS_F_EVENT_ERRORS))
+		return;
+	pol->ops->event(tdi, step, result);
+}
+
 /* May @pol sequence (not only observe)? */
 bool tsmbpf_policy_sequences(const struct tsmbpf_policy *pol)
 {
@@ -97,14 +118,20 @@ bool tsmbpf_policy_sequences(const struct tsmbpf_policy *pol)
 	       !(pol->ops->flags & TSMBPF_OPS_F_OBSERVE);
 }
 
+/*
+ * The message is written only on an error: no memset of the whole record
+ * on the way into every callback.
+ */
 void tsmbpf_call_begin(struct tsmbpf_call *call, struct tsmbpf_policy *pol,
 		       struct tsmbpf_tdi *tdi, const char *callback)
 {
-	memset(call, 0, sizeof(*call));
 	call->pol = pol;
 	call->tdi = tdi;
 	call->callback = callback;
 	call->task = current;
+	call->duration_ns = 0;
+	call->error = false;
+	call->msg[0] = '\0';
 	spin_lock(&tsmbpf_calls_lock);
 	list_add(&call->node, &tsmbpf_calls);
 	spin_unlock(&tsmbpf_calls_lock);

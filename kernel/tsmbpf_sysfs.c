@@ -76,6 +76,33 @@ static ssize_t nr_vms_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute tsmbpf_attr_nr_vms = __ATTR_RO(nr_vms);
 
+/*
+ * Firmware calls per platform and step, one line each for the steps a
+ * platform has made: "PLATFORM STEP CALLS REFUSED".
+ */
+static ssize_t steps_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	ssize_t len = 0;
+	u64 calls;
+	int p, s;
+
+	for (p = 0; p < TSMBPF_PLAT_NR; p++) {
+		for (s = TSMBPF_STEP_NONE + 1; s < TSMBPF_STEP_NR; s++) {
+			calls = atomic64_read(&tsmbpf_step_calls[p][s]);
+			if (!calls)
+				continue;
+			len += sysfs_emit_at(buf, len, "%s %s %llu %lld\n",
+					     tsmbpf_platform_name(p),
+					     tsmbpf_step_name(s), calls,
+					     atomic64_read(&tsmbpf_step_refused[p][s]));
+		}
+	}
+	return len;
+}
+
+static struct kobj_attribute tsmbpf_attr_steps = __ATTR_RO(steps);
+
 static struct attribute *tsmbpf_attrs[] = {
 	&tsmbpf_attr_binds.attr,
 	&tsmbpf_attr_unbinds.attr,
@@ -91,6 +118,7 @@ static struct attribute *tsmbpf_attrs[] = {
 	&tsmbpf_attr_generation.attr,
 	&tsmbpf_attr_nr_tdis.attr,
 	&tsmbpf_attr_nr_vms.attr,
+	&tsmbpf_attr_steps.attr,
 	NULL,
 };
 

@@ -25,6 +25,11 @@
  * Host events that revoke MMIO (FLR, MSE clear, D3hot, reset...) must
  * unbind first; with rebind_after_reset set, a reset-type event asks the
  * core to bind the interface again afterwards (seed 002's question).
+ *
+ * The core counts every step per platform (/sys/kernel/tsmbpf/steps); this
+ * policy asks for event() only on failures (TSMBPF_OPS_F_EVENT_ERRORS) and
+ * keeps, per step, how often the TDX module refused it and the last TDX
+ * error code it gave, which the core's counters do not break down.
  */
 #include "tsmbpf.bpf.h"
 
@@ -32,30 +37,22 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile bool rebind_after_reset;
 
-/* Steps seen on TDX interfaces, by enum tsmbpf_step, and their failures. */
+/* Failed steps on TDX interfaces by enum tsmbpf_step, and the last code. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, TSMBPF_STEP_NR);
 	__type(key, u32);
 	__type(value, u64);
-} tdx_steps_total SEC(".maps");
+} tdx_failures SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, TSMBPF_STEP_NR);
 	__type(key, u32);
-	__type(value, u64);
-} tdx_step_failures_total SEC(".maps");
+	__type(value, u32);
+} tdx_last_error SEC(".maps");
 
 u32 exit_kind;
-
-static void count(void *map, u32 step)
-{
-	u64 *v = bpf_map_lookup_elem(map, &step);
-
-	if (v)
-		__sync_fetch_and_add(v, 1);
-}
 
 SEC("struct_ops.s/bind")
 s32 BPF_PROG(tdx_bind, struct tsmbpf_tdi *tdi)
@@ -91,14 +88,19 @@ u32 BPF_PROG(tdx_revoke_gate, struct tsmbpf_tdi *tdi, u32 event)
 	}
 }
 
+/* Only failed steps come here (TSMBPF_OPS_F_EVENT_ERRORS). */
 SEC("struct_ops/event")
 void BPF_PROG(tdx_event, struct tsmbpf_tdi *tdi, u32 step, s32 result)
 {
-	if (step >= TSMBPF_STEP_NR)
-		return;
-	count(&tdx_steps_total, step);
-	if (result)
-		count(&tdx_step_failures_total, step);
+	u64 *failures;
+	u32 *code;
+
+	failures = bpf_map_lookup_elem(&tdx_failures, &step);
+	if (failures)
+		__sync_fetch_and_add(failures, 1);
+	code = bpf_map_lookup_elem(&tdx_last_error, &step);
+	if (code)
+		*code = tsmbpf_tdi_last_fw_error(tdi);
 }
 
 SEC("struct_ops/exit")
@@ -115,6 +117,7 @@ struct tsmbpf_ops tdx_connect = {
 	.event		= (void *)tdx_event,
 	.exit		= (void *)tdx_exit,
 	.platforms	= TSMBPF_PLAT(TSMBPF_PLAT_TDX),
+	.flags		= TSMBPF_OPS_F_EVENT_ERRORS,
 	.timeout_ms	= 5000,
 	.name		= "tdx_connect",
 };

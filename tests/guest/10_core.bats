@@ -313,17 +313,6 @@ teardown() {
 	echo "$output" | jq -e '.spt_pages == 1'
 }
 
-# inject TDI STEP [COUNT]
-inject() {
-	local n
-	case $2 in
-	tdi_lock) n=1 ;; mmio_map) n=2 ;; dma_setup) n=3 ;; accept) n=4 ;;
-	tdi_start) n=5 ;; tdi_stop) n=6 ;; mmio_unmap) n=7 ;; dma_teardown) n=8 ;;
-	tdi_reclaim) n=9 ;; mmio_recover) n=10 ;;
-	esac
-	echo "$1 $n ${3:-1}" >/sys/kernel/debug/tsmbpf_emu/inject
-}
-
 @test "injected firmware failure at each bind step: reported, rolled back, nothing half done" {
 	for plat in tdx sev-tio cca; do
 		tdi=$(new_tdi "$plat" 08:00.0)

@@ -49,17 +49,46 @@ teardown() {
 	assert_equal "$(counter policy_ejections)" 0
 }
 
-@test "the TDX policy counts steps in its maps through event()" {
+# step_count PLATFORM STEP: calls of STEP in /sys/kernel/tsmbpf/steps
+step_count() {
+	awk -v p="$1" -v s="$2" '$1 == p && $2 == s { n = $3 } END { print n + 0 }' \
+		/sys/kernel/tsmbpf/steps
+}
+
+# map_value MAP KEY: the value at KEY of the BPF array map named MAP
+# (map names are cut at 15 characters)
+map_value() {
+	local id
+	id=$(bpftool -j map show | jq -r --arg m "$1" '.[] | select(.name == $m) | .id')
+	[ -n "$id" ] || return 1
+	bpftool -j map lookup id "$id" key "$2" 0 0 0 | jq -r '.formatted.value'
+}
+
+@test "the core counts every step; the TDX policy hears of failures only, through event()" {
+	s0=$(step_count tdx tdi_stop)
+	l0=$(step_count tdx tdi_lock)
 	run tsmctl policy load "$POLDIR/tdx_connect.bpf.o"
 	assert_success
 	run tsmbpf_cycle -p tdx -n 4 -i 5 -b 0x22 -q
 	assert_success
-	map=$(bpftool -j map show | jq -r '.[] | select(.name == "tdx_steps_total") | .id')
-	[ -n "$map" ]
-	# tdi_stop is step 6: 20 unbinds
-	run bpftool -j map lookup id "$map" key 6 0 0 0
-	assert_success
-	echo "$output" | jq -e '.formatted.value == 20'
+	assert_equal "$(step_count tdx tdi_stop)" $((s0 + 20))
+	assert_equal "$(step_count tdx tdi_lock)" $((l0 + 20))
+	# TSMBPF_OPS_F_EVENT_ERRORS: twenty cycles, no failure, no event
+	for step in 1 6 7 8 9; do
+		assert_equal "$(map_value tdx_failures $step)" 0
+	done
+	# a refused lock (step 1) reaches event() with the firmware's code
+	tdi=$(new_tdi tdx 22:10.0)
+	inject "$tdi" tdi_lock
+	run tsmctl -j dev bind "$tdi" vm "$vm"
+	assert_failure
+	echo "$output" | jq -e '.fw_error == "TSMBPF_FW_INJECTED"'
+	assert_equal "$(map_value tdx_failures 1)" 1
+	assert_equal "$(map_value tdx_last_error 1)" $((0xf00))
+	grep -q '^tdx tdi_lock [0-9]* 1$' /sys/kernel/tsmbpf/steps
+	# the policy is not ejected for a firmware refusal in bind
+	assert_equal "$(slot tdx)" tdx_connect
+	assert_equal "$(counter policy_ejections)" 0
 }
 
 @test "a second policy for a taken slot fails with EBUSY and names the holder" {
