@@ -75,7 +75,10 @@ struct tsmbpf_vm {
  * @mmio_assigned: private MMIO is assigned (mmio_map done, not unmapped)
  * @cur_gen: generation of the policy (or slot table) the running operation
  *	started under; carried by trace records
- * @in_policy: a policy callback is running on this TDI
+ * @in_policy: a policy's bind() or unbind() is running on this TDI
+ * @call: the policy callback running on this TDI, if any
+ * @call_task: the task running @call (compared, never dereferenced, by
+ *	tsmbpf_error() looking for its own call)
  * @be: the platform backend, pinned for the TDI's life
  * @lock: serialises bind, accept, unbind and the steps of a policy
  * @kref: lifetime
@@ -105,7 +108,8 @@ struct tsmbpf_tdi {
 	bool mmio_assigned;
 	u64 cur_gen;
 	bool in_policy;
-	struct tsmbpf_policy *call_pol;	/* the policy of in_policy */
+	struct tsmbpf_call *call;
+	struct task_struct *call_task;
 	const struct tsmbpf_backend_ops *be;
 	struct mutex lock;	/* serialises operations on the TDI */
 	struct kref kref;
@@ -198,6 +202,7 @@ int tsmbpf_tdi_device_error(struct tsmbpf_tdi *tdi);
 int tsmbpf_native_unbind(struct tsmbpf_tdi *tdi, u32 *fw_error);
 const char *tsmbpf_platform_name(u32 platform);
 const char *tsmbpf_step_name(u32 step);
+struct tsmbpf_call *tsmbpf_tdi_current_call(void);
 bool tsmbpf_tdi_torn_down(const struct tsmbpf_tdi *tdi);
 
 /* tsmbpf_struct_ops.c */
@@ -239,8 +244,6 @@ u64 tsmbpf_policy_generation(void);
 struct tsmbpf_policy *tsmbpf_policy_enter(u32 platform, int *idx);
 void tsmbpf_policy_exit(int idx);
 bool tsmbpf_policy_watches(u32 platform);
-void tsmbpf_policy_event(struct tsmbpf_policy *pol, struct tsmbpf_tdi *tdi,
-			 u32 step, int result);
 bool tsmbpf_policy_sequences(const struct tsmbpf_policy *pol);
 void tsmbpf_call_begin(struct tsmbpf_call *call, struct tsmbpf_policy *pol,
 		       struct tsmbpf_tdi *tdi, const char *callback);

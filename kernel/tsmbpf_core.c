@@ -208,6 +208,28 @@ struct tsmbpf_tdi *tsmbpf_tdi_get(u32 id)
 }
 EXPORT_SYMBOL_GPL(tsmbpf_tdi_get);
 
+/*
+ * The policy callback the current task is running on a TDI, for
+ * tsmbpf_error().  A scan of every TDI: only the error path pays for it,
+ * the callbacks themselves only set two fields of their TDI.
+ */
+struct tsmbpf_call *tsmbpf_tdi_current_call(void)
+{
+	struct tsmbpf_call *call = NULL;
+	struct tsmbpf_tdi *t;
+	unsigned long idx;
+
+	xa_lock(&tsmbpf_tdis);
+	xa_for_each(&tsmbpf_tdis, idx, t) {
+		if (READ_ONCE(t->call_task) == current) {
+			call = t->call;
+			break;
+		}
+	}
+	xa_unlock(&tsmbpf_tdis);
+	return call;
+}
+
 static bool tsmbpf_bdf_in_use(u32 bdf)
 {
 	struct tsmbpf_tdi *t;
@@ -494,6 +516,18 @@ static int tsmbpf_apply(struct tsmbpf_tdi *tdi, u32 step)
 	return 0;
 }
 
+/* Call @pol's event() for a step on @tdi, if it wants this one. */
+static inline void tsmbpf_policy_event(struct tsmbpf_policy *pol,
+				       struct tsmbpf_tdi *tdi, u32 step,
+				       int result)
+{
+	if (!pol || !pol->ops->event)
+		return;
+	if (!result && (pol->ops->flags & TSMBPF_OPS_F_EVENT_ERRORS))
+		return;
+	pol->ops->event(tdi, step, result);
+}
+
 /*
  * Tell the policy of @tdi's platform the outcome of a step.  Inside a
  * policy callback the policy is known and its SRCU section open.
@@ -504,7 +538,7 @@ static void tsmbpf_notify(struct tsmbpf_tdi *tdi, u32 step, int result)
 	int idx;
 
 	if (tdi->in_policy) {
-		tsmbpf_policy_event(tdi->call_pol, tdi, step, result);
+		tsmbpf_policy_event(tdi->call->pol, tdi, step, result);
 		return;
 	}
 	if (!tsmbpf_policy_watches(tdi->platform))
@@ -739,7 +773,6 @@ static int tsmbpf_policy_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_policy *pol,
 	s32 ret;
 
 	tdi->cur_gen = pol->gen;
-	tdi->call_pol = pol;
 	tdi->in_policy = true;
 	tsmbpf_call_begin(&call, pol, tdi, "bind");
 	ret = pol->ops->bind(tdi);
@@ -887,7 +920,6 @@ static bool tsmbpf_policy_unbind(struct tsmbpf_tdi *tdi,
 	s32 ret;
 
 	tdi->cur_gen = pol->gen;
-	tdi->call_pol = pol;
 	tdi->in_policy = true;
 	tsmbpf_call_begin(&call, pol, tdi, "unbind");
 	ret = pol->ops->unbind(tdi, reason);
@@ -899,8 +931,10 @@ static bool tsmbpf_policy_unbind(struct tsmbpf_tdi *tdi,
 			 "unbind() returned %d, not 0 or -errno", ret);
 		kind = TSMBPF_EXIT_BAD_RETURN;
 	}
+	if (!kind && tsmbpf_tdi_torn_down(tdi))
+		return true;
 	step = tsmbpf_missing_step(tdi);
-	if (!kind && !tsmbpf_tdi_torn_down(tdi)) {
+	if (!kind) {
 		snprintf(call.msg, sizeof(call.msg),
 			 "unbind() returned %d with the TDI %s: %s not done",
 			 ret, tdi->state == TSMBPF_TDISP_CONFIG_UNLOCKED ?
@@ -908,8 +942,6 @@ static bool tsmbpf_policy_unbind(struct tsmbpf_tdi *tdi,
 			 tsmbpf_step_name(step));
 		kind = TSMBPF_EXIT_INVARIANT;
 	}
-	if (!kind)
-		return true;
 	tsmbpf_policy_eject(&call, kind, ret, step);
 	return tsmbpf_tdi_torn_down(tdi);
 }

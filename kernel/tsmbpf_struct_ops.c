@@ -39,8 +39,9 @@ static u64 tsmbpf_generation;
 static const struct btf *tsmbpf_btf;
 
 /*
- * Policy calls in progress, so that tsmbpf_error() finds the call it was
- * made from.  Short: one entry per CPU running a policy at most.
+ * Policy calls in progress that have no TDI (init()), so that
+ * tsmbpf_error() finds the call it was made from; a call on a TDI is
+ * found through the TDI, without a global lock on the hot path.
  */
 static DEFINE_SPINLOCK(tsmbpf_calls_lock);
 static LIST_HEAD(tsmbpf_calls);
@@ -100,17 +101,6 @@ bool tsmbpf_policy_watches(u32 platform)
 	return rcu_access_pointer(tsmbpf_slots[platform]);
 }
 
-/* Call @pol's event() for a step on @tdi, if it wants this one. */
-void tsmbpf_policy_event(struct tsmbpf_policy *pol, struct tsmbpf_tdi *tdi,
-			 u32 step, int result)
-{
-	if (!pol || !pol->ops->event)
-		return;
-	if (!result && (pol->ops->flags & TSMBPF_OPS_F_EVENT_ERRORS))
-		return;
-	pol->ops->event(tdi, step, result);
-}
-
 /* May @pol sequence (not only observe)? */
 bool tsmbpf_policy_sequences(const struct tsmbpf_policy *pol)
 {
@@ -132,9 +122,14 @@ void tsmbpf_call_begin(struct tsmbpf_call *call, struct tsmbpf_policy *pol,
 	call->duration_ns = 0;
 	call->error = false;
 	call->msg[0] = '\0';
-	spin_lock(&tsmbpf_calls_lock);
-	list_add(&call->node, &tsmbpf_calls);
-	spin_unlock(&tsmbpf_calls_lock);
+	if (tdi) {
+		tdi->call = call;
+		WRITE_ONCE(tdi->call_task, current);
+	} else {
+		spin_lock(&tsmbpf_calls_lock);
+		list_add(&call->node, &tsmbpf_calls);
+		spin_unlock(&tsmbpf_calls_lock);
+	}
 	atomic64_inc(&tsmbpf_slot_calls[tdi ? tdi->platform :
 					 __ffs(pol->ops->platforms)]);
 	call->start_ns = ktime_get_ns();
@@ -144,9 +139,14 @@ void tsmbpf_call_begin(struct tsmbpf_call *call, struct tsmbpf_policy *pol,
 u32 tsmbpf_call_end(struct tsmbpf_call *call)
 {
 	call->duration_ns = ktime_get_ns() - call->start_ns;
-	spin_lock(&tsmbpf_calls_lock);
-	list_del(&call->node);
-	spin_unlock(&tsmbpf_calls_lock);
+	if (call->tdi) {
+		WRITE_ONCE(call->tdi->call_task, NULL);
+		call->tdi->call = NULL;
+	} else {
+		spin_lock(&tsmbpf_calls_lock);
+		list_del(&call->node);
+		spin_unlock(&tsmbpf_calls_lock);
+	}
 
 	if (call->error)
 		return TSMBPF_EXIT_ERROR;
@@ -164,19 +164,23 @@ u32 tsmbpf_call_end(struct tsmbpf_call *call)
 /* tsmbpf_error(): record the message on the call made from this task. */
 void tsmbpf_call_error(const char *msg)
 {
-	struct tsmbpf_call *call;
+	struct tsmbpf_call *call, *found = NULL;
 
 	spin_lock(&tsmbpf_calls_lock);
 	list_for_each_entry(call, &tsmbpf_calls, node) {
-		if (call->task != current)
-			continue;
-		if (!call->error) {
-			call->error = true;
-			strscpy(call->msg, msg, sizeof(call->msg));
+		if (call->task == current) {
+			found = call;
+			break;
 		}
-		break;
 	}
 	spin_unlock(&tsmbpf_calls_lock);
+	/* only this task touches its own call: no lock from here */
+	if (!found)
+		found = tsmbpf_tdi_current_call();
+	if (found && !found->error) {
+		found->error = true;
+		strscpy(found->msg, msg, sizeof(found->msg));
+	}
 }
 
 /**
