@@ -243,10 +243,11 @@ bool tsmbpf_prog_is_policy(const struct bpf_prog *prog);
 u64 tsmbpf_policy_generation(void);
 struct tsmbpf_policy *tsmbpf_policy_enter(u32 platform, int *idx);
 void tsmbpf_policy_exit(int idx);
-bool tsmbpf_policy_watches(u32 platform);
+bool tsmbpf_policy_watches(u32 platform, int result);
 bool tsmbpf_policy_sequences(const struct tsmbpf_policy *pol);
 void tsmbpf_call_begin(struct tsmbpf_call *call, struct tsmbpf_policy *pol,
-		       struct tsmbpf_tdi *tdi, const char *callback);
+		       struct tsmbpf_tdi *tdi, const char *callback,
+		       u64 start_ns);
 u32 tsmbpf_call_end(struct tsmbpf_call *call);
 void tsmbpf_call_error(const char *msg);
 void tsmbpf_policy_eject(struct tsmbpf_call *call, u32 kind, s32 ret,

@@ -541,7 +541,7 @@ static void tsmbpf_notify(struct tsmbpf_tdi *tdi, u32 step, int result)
 		tsmbpf_policy_event(tdi->call->pol, tdi, step, result);
 		return;
 	}
-	if (!tsmbpf_policy_watches(tdi->platform))
+	if (!tsmbpf_policy_watches(tdi->platform, result))
 		return;
 	pol = tsmbpf_policy_enter(tdi->platform, &idx);
 	tsmbpf_policy_event(pol, tdi, step, result);
@@ -766,7 +766,7 @@ static bool tsmbpf_bad_errno(s32 ret)
  * ejects the policy and fails the bind with -EPROTO.
  */
 static int tsmbpf_policy_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_policy *pol,
-			      u32 *fw_error)
+			      u64 t0, u32 *fw_error)
 {
 	struct tsmbpf_call call;
 	u32 kind;
@@ -774,7 +774,7 @@ static int tsmbpf_policy_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_policy *pol,
 
 	tdi->cur_gen = pol->gen;
 	tdi->in_policy = true;
-	tsmbpf_call_begin(&call, pol, tdi, "bind");
+	tsmbpf_call_begin(&call, pol, tdi, "bind", t0);
 	ret = pol->ops->bind(tdi);
 	kind = tsmbpf_call_end(&call);
 	tdi->in_policy = false;
@@ -853,7 +853,7 @@ int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm,
 	t0 = ktime_get_ns();
 	pol = tsmbpf_policy_enter(tdi->platform, &idx);
 	if (tsmbpf_policy_sequences(pol) && pol->ops->bind) {
-		ret = tsmbpf_policy_bind(tdi, pol, fw_error);
+		ret = tsmbpf_policy_bind(tdi, pol, t0, fw_error);
 		name = pol->ops->name;
 		if (ret == -EPROTO) {
 			/* ejected: undo what it did, bind natively */
@@ -913,7 +913,7 @@ out_unlock:
  * finishes natively.
  */
 static bool tsmbpf_policy_unbind(struct tsmbpf_tdi *tdi,
-				 struct tsmbpf_policy *pol, u32 reason)
+				 struct tsmbpf_policy *pol, u32 reason, u64 t0)
 {
 	struct tsmbpf_call call;
 	u32 kind, step;
@@ -921,7 +921,7 @@ static bool tsmbpf_policy_unbind(struct tsmbpf_tdi *tdi,
 
 	tdi->cur_gen = pol->gen;
 	tdi->in_policy = true;
-	tsmbpf_call_begin(&call, pol, tdi, "unbind");
+	tsmbpf_call_begin(&call, pol, tdi, "unbind", t0);
 	ret = pol->ops->unbind(tdi, reason);
 	kind = tsmbpf_call_end(&call);
 	tdi->in_policy = false;
@@ -981,7 +981,7 @@ int tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error)
 	pol = tsmbpf_policy_enter(tdi->platform, &idx);
 	if (tsmbpf_policy_sequences(pol) && pol->ops->unbind) {
 		name = pol->ops->name;
-		done = tsmbpf_policy_unbind(tdi, pol, reason);
+		done = tsmbpf_policy_unbind(tdi, pol, reason, t0);
 	} else {
 		tdi->cur_gen = tsmbpf_policy_generation();
 	}
@@ -1143,7 +1143,8 @@ int tsmbpf_tdi_revoke_gate(struct tsmbpf_tdi *tdi, u32 event, u32 *verdict,
 	pol = tsmbpf_policy_enter(tdi->platform, &idx);
 	if (tsmbpf_policy_sequences(pol) && pol->ops->revoke_gate) {
 		tdi->cur_gen = pol->gen;
-		tsmbpf_call_begin(&call, pol, tdi, "revoke_gate");
+		tsmbpf_call_begin(&call, pol, tdi, "revoke_gate",
+				  ktime_get_ns());
 		v = pol->ops->revoke_gate(tdi, event);
 		kind = tsmbpf_call_end(&call);
 		if (!kind && v >= TSMBPF_VERDICT_NR) {

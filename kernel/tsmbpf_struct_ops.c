@@ -35,6 +35,14 @@ static struct tsmbpf_policy __rcu *tsmbpf_slots[TSMBPF_PLAT_NR];
 static struct tsmbpf_exit_info tsmbpf_exits[TSMBPF_PLAT_NR];
 static atomic64_t tsmbpf_slot_calls[TSMBPF_PLAT_NR];
 static LIST_HEAD(tsmbpf_policies);
+
+/* What the policy in each slot wants to hear of: enum tsmbpf_watch. */
+enum tsmbpf_watch {
+	TSMBPF_WATCH_NONE,
+	TSMBPF_WATCH_ERRORS,
+	TSMBPF_WATCH_ALL,
+};
+static u8 tsmbpf_slot_watch[TSMBPF_PLAT_NR];
 static u64 tsmbpf_generation;
 static const struct btf *tsmbpf_btf;
 
@@ -92,13 +100,34 @@ void tsmbpf_policy_exit(int idx)
 }
 
 /*
- * Might a policy want to hear about a step on @platform?  A hint without
- * the SRCU section, so that the native path with an empty slot does not
- * pay for one per step.
+ * Might the policy of @platform want to hear of a step that ended with
+ * @result?  A hint read without the SRCU section, so that a step nobody
+ * listens to does not pay for one.
  */
-bool tsmbpf_policy_watches(u32 platform)
+bool tsmbpf_policy_watches(u32 platform, int result)
 {
-	return rcu_access_pointer(tsmbpf_slots[platform]);
+	u8 watch = READ_ONCE(tsmbpf_slot_watch[platform]);
+
+	return watch == TSMBPF_WATCH_ALL || (watch && result);
+}
+
+/* After any change of the slots: what their policies listen to. */
+static void tsmbpf_slots_changed(void)
+{
+	struct tsmbpf_policy *pol;
+	u8 watch;
+	int i;
+
+	lockdep_assert_held(&tsmbpf_slots_lock);
+	for (i = 0; i < TSMBPF_PLAT_NR; i++) {
+		pol = rcu_dereference_protected(tsmbpf_slots[i],
+						lockdep_is_held(&tsmbpf_slots_lock));
+		watch = TSMBPF_WATCH_NONE;
+		if (pol && pol->ops->event)
+			watch = pol->ops->flags & TSMBPF_OPS_F_EVENT_ERRORS ?
+				TSMBPF_WATCH_ERRORS : TSMBPF_WATCH_ALL;
+		WRITE_ONCE(tsmbpf_slot_watch[i], watch);
+	}
 }
 
 /* May @pol sequence (not only observe)? */
@@ -109,11 +138,13 @@ bool tsmbpf_policy_sequences(const struct tsmbpf_policy *pol)
 }
 
 /*
- * The message is written only on an error: no memset of the whole record
- * on the way into every callback.
+ * @start_ns: ktime_get_ns() of the operation the callback serves, which
+ * the caller took already.  The message is written only on an error: no
+ * memset of the whole record on the way into every callback.
  */
 void tsmbpf_call_begin(struct tsmbpf_call *call, struct tsmbpf_policy *pol,
-		       struct tsmbpf_tdi *tdi, const char *callback)
+		       struct tsmbpf_tdi *tdi, const char *callback,
+		       u64 start_ns)
 {
 	call->pol = pol;
 	call->tdi = tdi;
@@ -132,7 +163,7 @@ void tsmbpf_call_begin(struct tsmbpf_call *call, struct tsmbpf_policy *pol,
 	}
 	atomic64_inc(&tsmbpf_slot_calls[tdi ? tdi->platform :
 					 __ffs(pol->ops->platforms)]);
-	call->start_ns = ktime_get_ns();
+	call->start_ns = start_ns;
 }
 
 /* Returns the exit kind the call deserves, TSMBPF_EXIT_NONE if none. */
@@ -233,6 +264,7 @@ void tsmbpf_policy_eject(struct tsmbpf_call *call, u32 kind, s32 ret,
 		tsmbpf_exits[i].platform = i;
 	}
 	tsmbpf_generation++;
+	tsmbpf_slots_changed();
 	mutex_unlock(&tsmbpf_slots_lock);
 
 	trace_tsmbpf_eject(info);
@@ -443,7 +475,7 @@ static struct tsmbpf_policy *tsmbpf_policy_new(struct tsmbpf_ops *ops)
 	pol->timeout_ms = ops->timeout_ms ?: TSMBPF_OPS_TIMEOUT_DEFAULT_MS;
 	atomic_set(&pol->ejected, 0);
 	if (ops->init) {
-		tsmbpf_call_begin(&call, pol, NULL, "init");
+		tsmbpf_call_begin(&call, pol, NULL, "init", ktime_get_ns());
 		ret = ops->init();
 		tsmbpf_call_end(&call);
 		if (ret) {
@@ -498,6 +530,7 @@ static int tsmbpf_slots_claim(struct tsmbpf_policy *pol,
 			RCU_INIT_POINTER(tsmbpf_slots[i], NULL);
 	}
 	list_add(&pol->node, &tsmbpf_policies);
+	tsmbpf_slots_changed();
 	return 0;
 }
 
@@ -552,6 +585,7 @@ static void tsmbpf_ops_unreg(void *kdata, struct bpf_link *link)
 	}
 	if (served)
 		tsmbpf_generation++;
+	tsmbpf_slots_changed();
 	mutex_unlock(&tsmbpf_slots_lock);
 	/* an unbind running on @pol finishes before its programs go */
 	synchronize_srcu_expedited(&tsmbpf_srcu);
