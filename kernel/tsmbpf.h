@@ -160,7 +160,6 @@ struct tsmbpf_counters {
 	atomic64_t unbinds_native;
 	atomic64_t unbinds_policy;
 	atomic64_t policy_ejections;
-	atomic64_t kfunc_calls;
 	atomic64_t fw_calls;
 	atomic64_t fw_refused;
 	atomic64_t faults;
@@ -257,6 +256,7 @@ ssize_t tsmbpf_policy_show(char *buf);
 
 /* tsmbpf_kfuncs.c */
 int tsmbpf_kfuncs_init(void);
+u64 tsmbpf_kfunc_calls(void);
 
 /* tsmbpf_sysfs.c */
 extern struct kobject *tsmbpf_kobj;

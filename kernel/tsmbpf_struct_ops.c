@@ -33,7 +33,7 @@ DEFINE_STATIC_SRCU(tsmbpf_srcu);
 static DEFINE_MUTEX(tsmbpf_slots_lock);
 static struct tsmbpf_policy __rcu *tsmbpf_slots[TSMBPF_PLAT_NR];
 static struct tsmbpf_exit_info tsmbpf_exits[TSMBPF_PLAT_NR];
-static atomic64_t tsmbpf_slot_calls[TSMBPF_PLAT_NR];
+static DEFINE_PER_CPU(u64 [TSMBPF_PLAT_NR], tsmbpf_slot_calls);
 static LIST_HEAD(tsmbpf_policies);
 
 /* What the policy in each slot wants to hear of: enum tsmbpf_watch. */
@@ -161,8 +161,8 @@ void tsmbpf_call_begin(struct tsmbpf_call *call, struct tsmbpf_policy *pol,
 		list_add(&call->node, &tsmbpf_calls);
 		spin_unlock(&tsmbpf_calls_lock);
 	}
-	atomic64_inc(&tsmbpf_slot_calls[tdi ? tdi->platform :
-					 __ffs(pol->ops->platforms)]);
+	this_cpu_inc(tsmbpf_slot_calls[tdi ? tdi->platform :
+				       __ffs(pol->ops->platforms)]);
 	call->start_ns = start_ns;
 }
 
@@ -280,6 +280,7 @@ void tsmbpf_policy_eject(struct tsmbpf_call *call, u32 kind, s32 ret,
 int tsmbpf_policy_info(u32 platform, struct tsmbpf_policy_info *pi)
 {
 	struct tsmbpf_policy *pol;
+	int cpu;
 
 	if (platform >= TSMBPF_PLAT_NR)
 		return -EINVAL;
@@ -290,7 +291,9 @@ int tsmbpf_policy_info(u32 platform, struct tsmbpf_policy_info *pi)
 	pi->generation = pol ? pol->gen : 0;
 	if (pol)
 		strscpy(pi->name, pol->ops->name, sizeof(pi->name));
-	pi->calls = atomic64_read(&tsmbpf_slot_calls[platform]);
+	pi->calls = 0;
+	for_each_possible_cpu(cpu)
+		pi->calls += per_cpu(tsmbpf_slot_calls, cpu)[platform];
 	pi->exit = tsmbpf_exits[platform];
 	mutex_unlock(&tsmbpf_slots_lock);
 	return 0;

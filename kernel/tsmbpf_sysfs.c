@@ -30,10 +30,17 @@ TSMBPF_COUNTER_ATTR(unbinds);
 TSMBPF_COUNTER_ATTR(unbinds_native);
 TSMBPF_COUNTER_ATTR(unbinds_policy);
 TSMBPF_COUNTER_ATTR(policy_ejections);
-TSMBPF_COUNTER_ATTR(kfunc_calls);
 TSMBPF_COUNTER_ATTR(fw_calls);
 TSMBPF_COUNTER_ATTR(fw_refused);
 TSMBPF_COUNTER_ATTR(faults);
+
+static ssize_t kfunc_calls_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", tsmbpf_kfunc_calls());
+}
+
+static struct kobj_attribute tsmbpf_attr_kfunc_calls = __ATTR_RO(kfunc_calls);
 
 static ssize_t spt_pages_show(struct kobject *kobj, struct kobj_attribute *attr,
 			      char *buf)
