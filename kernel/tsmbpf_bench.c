@@ -68,6 +68,9 @@ static int tsmbpf_spt_bench_show(struct seq_file *m, void *v)
 	seq_printf(m, "\"raw_ns\":%llu,\"raw_entries\":%llu,", b.raw_ns,
 		   b.raw_entries);
 	seq_printf(m, "\"fault_ns\":%llu,\"faults\":%llu,", b.fault_ns, b.faults);
+	seq_printf(m, "\"tables_4k\":%llu,\"alloc_ns\":%llu,\"alloc_4k_ps\":%llu,",
+		   b.tables_4k, b.alloc_ns,
+		   tsmbpf_bench_ps(b.alloc_ns, b.entries_4k));
 	seq_printf(m, "\"map_4k_ps\":%llu,\"unmap_4k_ps\":%llu,\"map_unmap_4k_ps\":%llu,",
 		   tsmbpf_bench_ps(b.map_4k_ns, b.entries_4k),
 		   tsmbpf_bench_ps(b.unmap_4k_ns, b.entries_4k),

@@ -864,7 +864,7 @@ int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm,
 	} else {
 		ret = tsmbpf_native_bind(tdi, fw_error);
 	}
-	trace_tsmbpf_bind(tdi, name, ret, ktime_get_ns() - t0);
+	trace_tsmbpf_bind(tdi, name, ret, t0);
 	tsmbpf_policy_exit(idx);
 	if (ret)
 		goto err_undo;
@@ -992,7 +992,7 @@ int tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error)
 		if (!ret)
 			atomic64_inc(&tsmbpf_stats.unbinds_native);
 	}
-	trace_tsmbpf_unbind(tdi, name, ret, ktime_get_ns() - t0);
+	trace_tsmbpf_unbind(tdi, name, ret, t0);
 	tsmbpf_policy_exit(idx);
 	if (ret)
 		goto out_unlock;

@@ -547,7 +547,7 @@ static void spt_best(u64 *best, u64 t0)
 }
 
 static int spt_bench_map(struct tsmbpf_spt *spt, u64 gpa, u64 hpa, u64 size,
-			 u32 flags, u64 *map_ns, u64 *unmap_ns)
+			 u32 flags, u64 *map_ns, u64 *unmap_ns, u64 *tables)
 {
 	u64 t0 = ktime_get_ns();
 	long ret;
@@ -556,6 +556,7 @@ static int spt_bench_map(struct tsmbpf_spt *spt, u64 gpa, u64 hpa, u64 size,
 	if (ret)
 		return ret;
 	spt_best(map_ns, t0);
+	*tables = spt->nr_pages - 1;
 	t0 = ktime_get_ns();
 	ret = tsmbpf_spt_zap(spt, gpa, size);
 	spt_best(unmap_ns, t0);
@@ -564,11 +565,31 @@ static int spt_bench_map(struct tsmbpf_spt *spt, u64 gpa, u64 hpa, u64 size,
 	return ret == size >> 12 ? 0 : -EIO;
 }
 
+/* The page allocator alone: allocate @n table pages, then free them. */
+static int spt_bench_alloc(u64 *pages, u64 n, u64 *alloc_ns)
+{
+	u64 t0 = ktime_get_ns(), i, done;
+	int ret = 0;
+
+	for (done = 0; done < n; done++) {
+		pages[done] = __get_free_page(GFP_KERNEL_ACCOUNT);
+		if (!pages[done]) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	for (i = 0; i < done; i++)
+		free_page(pages[i]);
+	if (!ret)
+		spt_best(alloc_ns, t0);
+	return ret;
+}
+
 int tsmbpf_spt_bench_run(struct tsmbpf_spt_bench *b, u32 iterations)
 {
 	const u64 gpa = SZ_1G, hpa = SZ_4G, size = b->size, n = size >> 12;
 	struct tsmbpf_spt spt;
-	u64 t0, i, e, mapped;
+	u64 t0, i, e, mapped, tables, unused;
 	u64 *raw;
 	u32 it;
 	int ret;
@@ -587,14 +608,20 @@ int tsmbpf_spt_bench_run(struct tsmbpf_spt_bench *b, u32 iterations)
 	ret = tsmbpf_spt_init(&spt);
 	for (it = 0; !ret && it < max(iterations, 1U); it++) {
 		ret = spt_bench_map(&spt, gpa, hpa, size, TSMBPF_SPT_4K_ONLY,
-				    &b->map_4k_ns, &b->unmap_4k_ns);
+				    &b->map_4k_ns, &b->unmap_4k_ns, &tables);
 		cond_resched();
 		if (!ret)
 			ret = spt_bench_map(&spt, gpa, hpa, size, 0,
-					    &b->map_2m_ns, &b->unmap_2m_ns);
+					    &b->map_2m_ns, &b->unmap_2m_ns,
+					    &unused);
+		cond_resched();
+		/* the raw array has room for the page list: n >= tables */
+		if (!ret)
+			ret = spt_bench_alloc(raw, tables, &b->alloc_ns);
 		cond_resched();
 		if (ret)
 			break;
+		b->tables_4k = tables;
 
 		t0 = ktime_get_ns();
 		e = SPT_LEAF(hpa, TSMBPF_SPT_PENDING);

@@ -60,6 +60,10 @@ struct tsmbpf_spt_count {
  * @raw_entries: entries stored by that loop (= @entries_4k)
  * @fault_ns: best fault-in of @size, 4 KiB only, one fault per page
  * @faults: faults per run
+ * @tables_4k: table pages the 4 KiB map of @size makes (root excluded)
+ * @alloc_ns: best allocation then free of @tables_4k pages, the page
+ *	allocator's share of the 4 KiB map+unmap (with init_on_alloc, the
+ *	zeroing of every page)
  */
 struct tsmbpf_spt_bench {
 	u64 size;
@@ -67,6 +71,7 @@ struct tsmbpf_spt_bench {
 	u64 map_2m_ns, unmap_2m_ns, entries_2m;
 	u64 raw_ns, raw_entries;
 	u64 fault_ns, faults;
+	u64 tables_4k, alloc_ns;
 };
 
 /**
@@ -219,7 +224,9 @@ void tsmbpf_spt_count(struct tsmbpf_spt *spt, u64 gpa, u64 size,
  *
  * On a private table: map + zap of @b->size in 4 KiB leaves, then in 2 MiB
  * leaves; a raw loop storing as many u64 entries as the 4 KiB map into a
- * vmalloc()ed array; fault-in of @b->size one 4 KiB fault per page.
+ * vmalloc()ed array; fault-in of @b->size one 4 KiB fault per page; the
+ * page allocator alone, allocating and freeing as many pages as the 4 KiB
+ * map made tables.
  *
  * Context: process context, may sleep for long.
  * Return: 0, -EINVAL on a bad size, -ENOMEM, or -EIO if the table lost count.

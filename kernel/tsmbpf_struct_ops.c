@@ -42,6 +42,7 @@ enum tsmbpf_watch {
 	TSMBPF_WATCH_ERRORS,
 	TSMBPF_WATCH_ALL,
 };
+
 static u8 tsmbpf_slot_watch[TSMBPF_PLAT_NR];
 static u64 tsmbpf_generation;
 static const struct btf *tsmbpf_btf;

@@ -80,10 +80,14 @@ TRACE_EVENT(tsmbpf_step,
 		  __entry->policy ? "policy" : "native")
 );
 
+/*
+ * A bind or unbind done: @start_ns is the ktime_get_ns() it started at;
+ * the record carries the duration, read only while the event is enabled.
+ */
 DECLARE_EVENT_CLASS(tsmbpf_op,
 	TP_PROTO(const struct tsmbpf_tdi *tdi, const char *policy, int ret,
-		 u64 ns),
-	TP_ARGS(tdi, policy, ret, ns),
+		 u64 start_ns),
+	TP_ARGS(tdi, policy, ret, start_ns),
 	TP_STRUCT__entry(
 		__field(u32, tdi)
 		__field(u32, platform)
@@ -98,7 +102,7 @@ DECLARE_EVENT_CLASS(tsmbpf_op,
 		__entry->gen = tdi->cur_gen;
 		__assign_str(policy);
 		__entry->ret = ret;
-		__entry->ns = ns;
+		__entry->ns = ktime_get_ns() - start_ns;
 	),
 	TP_printk("tdi=%u plat=%s gen=%llu policy=%s ret=%d ns=%llu",
 		  __entry->tdi, tsmbpf_show_plat(__entry->platform),
@@ -107,13 +111,13 @@ DECLARE_EVENT_CLASS(tsmbpf_op,
 
 DEFINE_EVENT(tsmbpf_op, tsmbpf_bind,
 	TP_PROTO(const struct tsmbpf_tdi *tdi, const char *policy, int ret,
-		 u64 ns),
-	TP_ARGS(tdi, policy, ret, ns));
+		 u64 start_ns),
+	TP_ARGS(tdi, policy, ret, start_ns));
 
 DEFINE_EVENT(tsmbpf_op, tsmbpf_unbind,
 	TP_PROTO(const struct tsmbpf_tdi *tdi, const char *policy, int ret,
-		 u64 ns),
-	TP_ARGS(tdi, policy, ret, ns));
+		 u64 start_ns),
+	TP_ARGS(tdi, policy, ret, start_ns));
 
 TRACE_EVENT(tsmbpf_eject,
 	TP_PROTO(const struct tsmbpf_exit_info *info),
