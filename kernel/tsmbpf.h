@@ -232,7 +232,8 @@ struct tsmbpf_call {
 	const char *callback;
 	struct task_struct *task;
 	u64 start_ns;
-	u64 duration_ns;
+	u64 duration_ns;	/* 0 until read; see tsmbpf_call_end() */
+	unsigned long start_jiffies;
 	bool error;
 	char msg[TSMBPF_EXIT_MSG_LEN];
 };

@@ -21,6 +21,7 @@
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
 #include <linux/ctype.h>
+#include <linux/jiffies.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
@@ -152,6 +153,7 @@ void tsmbpf_call_begin(struct tsmbpf_call *call, struct tsmbpf_policy *pol,
 	call->callback = callback;
 	call->task = current;
 	call->duration_ns = 0;
+	call->start_jiffies = jiffies;
 	call->error = false;
 	call->msg[0] = '\0';
 	if (tdi) {
@@ -167,10 +169,21 @@ void tsmbpf_call_begin(struct tsmbpf_call *call, struct tsmbpf_policy *pol,
 	call->start_ns = start_ns;
 }
 
-/* Returns the exit kind the call deserves, TSMBPF_EXIT_NONE if none. */
+/*
+ * Returns the exit kind the call deserves, TSMBPF_EXIT_NONE if none.
+ *
+ * The deadline is checked against jiffies first, which undercount the time
+ * gone by less than one tick: a call that cannot be over its deadline does
+ * not read the clock; one that may be, or that failed, does, and keeps its
+ * duration for the exit record.
+ */
 u32 tsmbpf_call_end(struct tsmbpf_call *call)
 {
-	call->duration_ns = ktime_get_ns() - call->start_ns;
+	unsigned long ticks = jiffies - call->start_jiffies;
+
+	if (call->error ||
+	    jiffies_to_msecs(ticks + 1) >= call->pol->timeout_ms)
+		call->duration_ns = ktime_get_ns() - call->start_ns;
 	if (call->tdi) {
 		WRITE_ONCE(call->tdi->call_task, NULL);
 		call->tdi->call = NULL;
@@ -251,7 +264,9 @@ void tsmbpf_policy_eject(struct tsmbpf_call *call, u32 kind, s32 ret,
 	info->step = step;
 	info->fw_error = call->tdi ? call->tdi->last_fw_error : 0;
 	info->generation = pol->gen;
-	info->duration_ns = call->duration_ns;
+	/* the callback's time, if tsmbpf_call_end() did not need it */
+	info->duration_ns = call->duration_ns ?:
+			    ktime_get_ns() - call->start_ns;
 	strscpy(info->policy, pol->ops->name, sizeof(info->policy));
 	strscpy(info->callback, call->callback, sizeof(info->callback));
 	strscpy(info->msg, call->msg, sizeof(info->msg));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* tsmctl stats: the core's counters. */
+/* tsmctl stats: the core's counters, and firmware calls per step. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,6 +8,53 @@
 #include <linux/tsmbpf.h>
 
 #include "main.h"
+
+/*
+ * tsmctl stats steps: /sys/kernel/tsmbpf/steps, one line per platform and
+ * step the firmware was asked for: "PLATFORM STEP CALLS REFUSED".
+ */
+static int do_steps(void)
+{
+	char plat[32], step[32];
+	unsigned long long calls, refused;
+	int n, lines = 0;
+	FILE *f;
+
+	f = fopen(TSMBPF_SYSFS "/steps", "r");
+	if (!f) {
+		p_err("cannot read %s/steps: %s (is tsmbpf loaded?)",
+		      TSMBPF_SYSFS, strerror(errno));
+		return -1;
+	}
+	if (json_output)
+		jsonw_start_array(json_wtr);
+	else
+		printf("%-8s %-13s %12s %10s\n", "PLATFORM", "STEP", "CALLS",
+		       "REFUSED");
+	while ((n = fscanf(f, "%31s %31s %llu %llu", plat, step, &calls,
+			   &refused)) == 4) {
+		lines++;
+		if (json_output) {
+			jsonw_start_object(json_wtr);
+			jsonw_string_field(json_wtr, "platform", plat);
+			jsonw_string_field(json_wtr, "step", step);
+			jsonw_uint_field(json_wtr, "calls", calls);
+			jsonw_uint_field(json_wtr, "refused", refused);
+			jsonw_end_object(json_wtr);
+		} else {
+			printf("%-8s %-13s %12llu %10llu\n", plat, step, calls,
+			       refused);
+		}
+	}
+	fclose(f);
+	if (json_output)
+		jsonw_end_array(json_wtr);
+	if (n != EOF) {
+		p_err("%s/steps: unexpected line %d", TSMBPF_SYSFS, lines + 1);
+		return -1;
+	}
+	return 0;
+}
 
 int do_stats(int argc, char **argv)
 {
@@ -24,11 +72,22 @@ int do_stats(int argc, char **argv)
 	unsigned long long vals[11];
 	int fd, err, i;
 
+	if (argc > 1) {
+		p_err("unexpected argument '%s'; try '%s stats help'", argv[1],
+		      bin_name);
+		return -1;
+	}
+	if (argc && !strcmp(argv[0], "help")) {
+		printf("Usage: %s stats [show]\n"
+		       "       %s stats steps\n"
+		       "\n"
+		       "show: the core's counters; steps: firmware calls and refusals\n"
+		       "per platform and step.\n", bin_name, bin_name);
+		return 0;
+	}
+	if (argc && !strcmp(argv[0], "steps"))
+		return do_steps();
 	if (argc && strcmp(argv[0], "show")) {
-		if (!strcmp(argv[0], "help")) {
-			printf("Usage: %s stats [show]\n", bin_name);
-			return 0;
-		}
 		p_err("unknown command '%s'; try '%s stats help'", argv[0],
 		      bin_name);
 		return -1;

@@ -248,6 +248,12 @@ teardown() {
 	run tsmctl dev help
 	assert_success
 	assert_output --partial "Usage:"
+	run tsmctl stats steps everything
+	assert_failure
+	assert_output --partial "unexpected argument 'everything'"
+	run tsmctl stats frobnicate
+	assert_failure
+	assert_output --partial "unknown command 'frobnicate'"
 }
 
 @test "secure page table: 1 GiB with mixed 4 KiB and 2 MiB leaves maps and unmaps without a leak" {

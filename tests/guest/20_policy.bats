@@ -86,6 +86,13 @@ map_value() {
 	assert_equal "$(map_value tdx_failures 1)" 1
 	assert_equal "$(map_value tdx_last_error 1)" $((0xf00))
 	grep -q '^tdx tdi_lock [0-9]* 1$' /sys/kernel/tsmbpf/steps
+	run tsmctl -j stats steps
+	assert_success
+	echo "$output" | jq -e --argjson n $((l0 + 21)) \
+		'.[] | select(.platform == "tdx" and .step == "tdi_lock") |
+		 .calls == $n and .refused == 1'
+	run tsmctl stats steps
+	assert_output --regexp 'tdx +tdi_stop +[0-9]+ +0'
 	# the policy is not ejected for a firmware refusal in bind
 	assert_equal "$(slot tdx)" tdx_connect
 	assert_equal "$(counter policy_ejections)" 0
