@@ -3,7 +3,8 @@
 #
 # tsmbpf benchmarks (make bench).  Runs inside the guest as root:
 #
-#   bench.sh [all|spt]           all (default): sections a, b and c; spt: a only
+#   bench.sh [all|spt|cycle|swap] all (default): sections a, b and c; spt,
+#                                cycle, swap: a, b or c alone
 #   bench.sh summary LOG|JSON... host side: one table from the runs' figures
 #                                (make bench passes the console logs, which
 #                                hold a "BENCH-JSON {...}" line each)
@@ -270,7 +271,7 @@ bench_cycle_one() {
 	local plat=$1 pol=$2 lat=$3 pairs=$4 iters=$5 control=${6:-}
 	local t0=$SECONDS r j n p ratio label=$pol runs=null cn cp cratio att det
 	local coarse=$((COARSE_ROUNDS < CYCLE_ROUNDS ? COARSE_ROUNDS : CYCLE_ROUNDS))
-	local -a N P R CN CP CR AT DT ab=()
+	local -a N P R CN CP CR AT DT SN SP ab=()
 	if [ -n "$control" ]; then
 		ab=(-c) coarse=0 label="$pol (A/A)"
 	fi
@@ -285,6 +286,8 @@ bench_cycle_one() {
 		jv "$j" ratio && ratio=$REPLY
 		jv "$j" attach_ns && AT+=("$REPLY")
 		jv "$j" detach_ns && DT+=("$REPLY")
+		jv "$j" native_fw_slept_ns && SN+=("$REPLY")
+		jv "$j" policy_fw_slept_ns && SP+=("$REPLY")
 		N+=("$n") P+=("$p") R+=("$ratio")
 		printf '   %-8s %2d us  round %d/%d: passes: native %s ns, %s %s ns: %sx' \
 			"$plat" "$lat" "$r" "$CYCLE_ROUNDS" "$n" "$label" "$p" "$ratio"
@@ -307,10 +310,11 @@ bench_cycle_one() {
 			"$coarse" $((CYCLE_TDIS * iters)) "$cn" "$cp" "$cratio" \
 			"$(median "${CR[@]}")")
 	fi
-	CYCLE_ROWS+=("$(printf '{"platform":"%s","policy":"%s","control":%s,"latency_us":%s,"tdis":%s,"rounds":%s,"pairs":%s,"native_ns":%s,"policy_ns":%s,"ratio":%s,"target_ratio":%s,"attach_ns":%s,"detach_ns":%s,"runs":%s}' \
+	CYCLE_ROWS+=("$(printf '{"platform":"%s","policy":"%s","control":%s,"latency_us":%s,"tdis":%s,"rounds":%s,"pairs":%s,"native_ns":%s,"policy_ns":%s,"ratio":%s,"target_ratio":%s,"attach_ns":%s,"detach_ns":%s,"native_fw_slept_ns":%s,"policy_fw_slept_ns":%s,"runs":%s}' \
 		"$plat" "$pol" "$([ -n "$control" ] && echo true || echo false)" \
 		"$lat" $CYCLE_TDIS "$CYCLE_ROUNDS" "$pairs" "$n" "$p" "$ratio" \
-		"$TARGET_CYCLE" "$att" "$det" "$runs")")
+		"$TARGET_CYCLE" "$att" "$det" "$(median "${SN[@]}")" \
+		"$(median "${SP[@]}")" "$runs")")
 	if [ -n "$control" ]; then
 		say "   median: $plat $lat us: native $n ns, $label $p ns per cycle: ${ratio}x (should be 1) [$((SECONDS - t0)) s]"
 	else
@@ -452,7 +456,7 @@ def spt_label:
 	if .init_on_alloc == 1 then "init_on_alloc=1 (Debian default)"
 	else "init_on_alloc=0 (table'"'"'s own cost)" end;
 def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
-. as $runs | [$runs[] | select(.cycle and .swap)][0] as $main |
+. as $runs | [$runs[] | select(.cycle)][0] as $cy | [$runs[] | select(.swap)][0] as $sw |
 [
 	("=" * 100),
 	" tsmbpf bench summary: QEMU TCG, medians over interleaved rounds",
@@ -479,12 +483,12 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 	 row(""; ["(" + (.kernel_faults_per_s / 1e6 | fixed(2)) + "M)",
 		  "(" + (.uapi_faults_per_s_4k / 1e3 | fixed(0)) + "k)",
 		  "(" + (.uapi_faults_per_s_2m / 1e3 | fixed(0)) + "k)" | lpad(12)])),
-	(if $main == null then empty else
+	(if $cy == null then empty else
 	 "",
-	 row("bind+unbind cycle, \($main.cycle[0].tdis) TDIs";
+	 row("bind+unbind cycle, \($cy.cycle[0].tdis) TDIs";
 	     ["native ns", "policy ns" | lpad(10)] + ["+ns" | lpad(8)] + ["ratio" | lpad(8)] +
 	     ["target" | lpad(7)] + ["" | rpad(4)] + ["runs ratio" | lpad(10)]),
-	 ($main.cycle[] |
+	 ($cy.cycle[] |
 	  if .control then
 	   row("A/A: \(.platform), \(.policy) attached, fw \(.latency_us) us";
 	       [(.native_ns, .policy_ns) | num | lpad(10)] + [.policy_ns - .native_ns | num | lpad(8)] +
@@ -495,9 +499,11 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 	       [(.ratio | fixed(3)) + "x" | lpad(8)] + ["<= \(.target_ratio)" | lpad(7)] +
 	       [.target_ratio as $t | .ratio | verdict($t) | rpad(4)] +
 	       [if .runs then (.runs.ratio | fixed(3)) + "x" else "-" end | lpad(10)])
-	  end),
+	  end)
+	 end),
+	(if $sw == null then empty else
 	 "",
-	 ($main.swap as $s |
+	 ($sw.swap as $s |
 	  row("policy swap, \($s.idle.swaps) swaps (ns)";
 	      ["median", "p90", "p99", "max" | lpad(10)] + [">1 ms", "failures" | lpad(8)]),
 	  ($s | (["idle", .idle], ["under tsmbpf_cycle -p tdx -n 64", .load]) as [$l, $x] |
@@ -507,7 +513,7 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 	      ["\($s.load_cycles) cycles, \($s.load_failures) failures, \($s.load_not_torn_down) not torn down, \($s.ejections) ejections: \(if $s.ok then "ok" else "FAILED" end)"]))
 	 end),
 	"",
-	(if $main == null then empty else
+	(if $cy == null and $sw == null then empty else
 	 " cycle: ns per bind+accept+unbind, median over passes that alternate native and policy on",
 	 " the same TDIs (tsmbpf_cycle_ab); +ns: policy - native.  A/A: the same with a policy of",
 	 " another platform attached, so both modes run native: the bias of the method itself.",
@@ -554,7 +560,7 @@ read_runs() {
 main() {
 	local mode=${1:-all} t0 json
 	case $mode in
-	all | spt) ;;
+	all | spt | cycle | swap) ;;
 	summary)
 		shift
 		read_runs "$@"
@@ -567,7 +573,7 @@ main() {
 		printf '%s\n' "${RUNS[@]}" | jq -s '{ runs: . }'
 		return
 		;;
-	*) die "usage: bench.sh [all|spt] | bench.sh summary|json LOG|JSON..." ;;
+	*) die "usage: bench.sh [all|spt|cycle|swap] | bench.sh summary|json LOG|JSON..." ;;
 	esac
 	for n in "$ROUNDS" "$CYCLE_ROUNDS" "$CYCLE_PAIRS" "$CYCLE_PAIRS_SLOW" \
 		"$SWAPS" "$SPT_MB" "$SPT_ITERS" "$CYCLE_ITERS" "$CYCLE_ITERS_SLOW"; do
@@ -582,11 +588,9 @@ main() {
 	say "tsmbpf bench ($mode): kernel $(uname -r), $(nproc) CPUs, init_on_alloc=$INIT_ON_ALLOC"
 	say
 	SPT_JSON=null CYCLE_JSON=null SWAP_JSON=null
-	bench_spt
-	if [ "$mode" = all ]; then
-		bench_cycle
-		bench_swap
-	fi
+	case $mode in all | spt) bench_spt ;; esac
+	case $mode in all | cycle) bench_cycle ;; esac
+	case $mode in all | swap) bench_swap ;; esac
 	json=$(printf '{"mode":"%s","kernel":"%s","init_on_alloc":%s,"rounds":%s,"cycle_rounds":%s,"seconds":%s,"spt":%s,"cycle":%s,"swap":%s}' \
 		"$mode" "$(uname -r)" "$INIT_ON_ALLOC" "$ROUNDS" "$CYCLE_ROUNDS" \
 		$((SECONDS - t0)) "$SPT_JSON" "$CYCLE_JSON" "$SWAP_JSON")

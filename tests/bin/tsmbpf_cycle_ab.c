@@ -25,7 +25,9 @@
  * Prints one JSON object: the median ns per cycle of each mode and their
  * ratio, the median ratio of the two passes of each pair, the means, the
  * median attach and detach times (detach until the slot reads empty), and
- * the failures.  Exit status 0, 1 on any failure, 2 on usage.
+ * the failures, and (when the emulator's debugfs stats can be read) the
+ * mean time one emulated firmware call's latency took in each mode.  Exit
+ * status 0, 1 on any failure, 2 on usage.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -83,6 +85,34 @@ static long long read_counter(const char *name)
 		v = -1;
 	fclose(f);
 	return v;
+}
+
+/*
+ * Firmware calls of @plat and the time the emulated latency took, from the
+ * emulator's debugfs stats; 0 if they cannot be read.
+ */
+#define EMU_STATS "/sys/kernel/debug/tsmbpf_emu/stats"
+static int read_emu(int plat, uint64_t *calls, uint64_t *slept_ns)
+{
+	unsigned long long c, r, s;
+	char name[64];
+	int ret = -1;
+	FILE *f;
+
+	f = fopen(EMU_STATS, "r");
+	if (!f)
+		return -1;
+	fscanf(f, "%*[^\n]");	/* header */
+	while (fscanf(f, "%63s %llu %llu %llu", name, &c, &r, &s) == 4) {
+		if (!strcmp(name, plat_names[plat])) {
+			*calls = c;
+			*slept_ns = s;
+			ret = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
 }
 
 /* 1 if the slot of @plat holds a policy, 0 if not, -1 on error */
@@ -212,6 +242,7 @@ int main(int argc, char **argv)
 	struct bpf_map *map = NULL;
 	uint32_t *tdis = NULL, platforms = 0;
 	uint64_t *attach_ns = NULL, *detach_ns = NULL, t0;
+	uint64_t fw_calls[2] = { 0, 0 }, fw_slept[2] = { 0, 0 };
 	double *pair_ratio = NULL;
 	int failures = 0, made = 0, have_vm = 0;
 	const char *path;
@@ -346,9 +377,14 @@ int main(int argc, char **argv)
 					usleep(wait_ms * 1000);
 			}
 			for (r = 0, g = 0; r >= 0 && g < group; g++) {
-				uint64_t pass_ns;
+				uint64_t pass_ns, c0, s0, c1, s1;
+				int emu = read_emu(plat, &c0, &s0);
 				int f = pass(m, tdis, n, vc.vm_id, &pass_ns);
 
+				if (!emu && !read_emu(plat, &c1, &s1) && k >= 0) {
+					fw_calls[pol] += c1 - c0;
+					fw_slept[pol] += s1 - s0;
+				}
 				r = f < 0 ? f : r + f;
 				ns[pol] += pass_ns;
 			}
@@ -387,7 +423,8 @@ int main(int argc, char **argv)
 		       "\"cycles_per_mode\":%zu,\"native_ns\":%llu,\"policy_ns\":%llu,"
 		       "\"ratio\":%.4f,\"paired_ratio\":%.4f,\"native_mean_ns\":%llu,"
 		       "\"policy_mean_ns\":%llu,\"mean_ratio\":%.4f,\"attach_ns\":%llu,"
-		       "\"detach_ns\":%llu,\"failures\":%d}\n",
+		       "\"detach_ns\":%llu,\"native_fw_slept_ns\":%llu,"
+		       "\"policy_fw_slept_ns\":%llu,\"failures\":%d}\n",
 		       plat_names[plat], bpf_map__name(map),
 		       control ? "true" : "false", n, pairs,
 		       native.n, (unsigned long long)nmed,
@@ -396,7 +433,10 @@ int main(int argc, char **argv)
 		       (unsigned long long)nmean, (unsigned long long)pmean,
 		       (double)pmean / nmean,
 		       (unsigned long long)median_u64(attach_ns, pairs),
-		       (unsigned long long)median_u64(detach_ns, pairs), failures);
+		       (unsigned long long)median_u64(detach_ns, pairs),
+		       (unsigned long long)(fw_calls[0] ? fw_slept[0] / fw_calls[0] : 0),
+		       (unsigned long long)(fw_calls[1] ? fw_slept[1] / fw_calls[1] : 0),
+		       failures);
 	}
 	ret = failures ? 1 : 0;
 
