@@ -7,9 +7,12 @@
 #define _TSMBPF_H
 
 #include <linux/bitmap.h>
+#include <linux/jiffies.h>
 #include <linux/kobject.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/types.h>
 #include <uapi/linux/tsmbpf.h>
@@ -213,6 +216,7 @@ struct tsmbpf_ops;
  * @ops: the struct_ops value (kdata)
  * @gen: generation, from the slot table's counter at attach or swap
  * @timeout_ms: resolved deadline of one callback
+ * @deadline_ticks: whole jiffies in @timeout_ms, rounded down
  * @ejected: set once by tsmbpf_policy_eject()
  * @node: in the list of attached policies
  */
@@ -220,6 +224,7 @@ struct tsmbpf_policy {
 	struct tsmbpf_ops *ops;
 	u64 gen;
 	u32 timeout_ms;
+	unsigned long deadline_ticks;
 	atomic_t ejected;
 	struct list_head node;
 };
@@ -245,10 +250,70 @@ struct tsmbpf_policy *tsmbpf_policy_enter(u32 platform, int *idx);
 void tsmbpf_policy_exit(int idx);
 bool tsmbpf_policy_watches(u32 platform, int result);
 bool tsmbpf_policy_sequences(const struct tsmbpf_policy *pol);
-void tsmbpf_call_begin(struct tsmbpf_call *call, struct tsmbpf_policy *pol,
-		       struct tsmbpf_tdi *tdi, const char *callback,
-		       u64 start_ns);
-u32 tsmbpf_call_end(struct tsmbpf_call *call);
+void tsmbpf_call_register(struct tsmbpf_call *call);
+void tsmbpf_call_unregister(struct tsmbpf_call *call);
+u32 tsmbpf_call_verdict(struct tsmbpf_call *call);
+DECLARE_PER_CPU(u64 [TSMBPF_PLAT_NR], tsmbpf_slot_calls);
+
+/**
+ * tsmbpf_call_begin - a policy callback starts
+ * @call: its record, on the caller's stack
+ * @pol: the policy
+ * @tdi: the TDI it acts on, or NULL (init())
+ * @callback: its name, for the exit record
+ * @start_ns: ktime_get_ns() of the operation the callback serves, which the
+ *	caller took already
+ *
+ * A call on a TDI registers on the TDI: tsmbpf_error() finds it there, and
+ * no global lock is taken on the way into every bind and unbind.  The
+ * message is written only on an error, so the record is not cleared.
+ */
+static inline void tsmbpf_call_begin(struct tsmbpf_call *call,
+				     struct tsmbpf_policy *pol,
+				     struct tsmbpf_tdi *tdi,
+				     const char *callback, u64 start_ns)
+{
+	call->pol = pol;
+	call->tdi = tdi;
+	call->callback = callback;
+	call->task = current;
+	call->start_ns = start_ns;
+	call->start_jiffies = jiffies;
+	call->duration_ns = 0;
+	call->error = false;
+	call->msg[0] = '\0';
+	if (tdi) {
+		tdi->call = call;
+		WRITE_ONCE(tdi->call_task, current);
+		this_cpu_inc(tsmbpf_slot_calls[tdi->platform]);
+	} else {
+		tsmbpf_call_register(call);
+	}
+}
+
+/**
+ * tsmbpf_call_end - a policy callback returned
+ * @call: its record
+ *
+ * The deadline is checked against jiffies first, which undercount the time
+ * gone by less than one tick: a call that cannot be over its deadline does
+ * not read the clock.
+ *
+ * Return: the exit kind the call deserves, TSMBPF_EXIT_NONE if none.
+ */
+static inline u32 tsmbpf_call_end(struct tsmbpf_call *call)
+{
+	if (call->tdi) {
+		WRITE_ONCE(call->tdi->call_task, NULL);
+		call->tdi->call = NULL;
+	} else {
+		tsmbpf_call_unregister(call);
+	}
+	if (likely(!call->error &&
+		   jiffies - call->start_jiffies + 1 < call->pol->deadline_ticks))
+		return TSMBPF_EXIT_NONE;
+	return tsmbpf_call_verdict(call);
+}
 void tsmbpf_call_error(const char *msg);
 void tsmbpf_policy_eject(struct tsmbpf_call *call, u32 kind, s32 ret,
 			 u32 step);

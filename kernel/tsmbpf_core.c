@@ -553,7 +553,8 @@ static void tsmbpf_notify(struct tsmbpf_tdi *tdi, u32 step, int result)
  * @tdi: the TDI
  * @step: enum tsmbpf_step, a firmware call
  * @arg: the nonce for TSMBPF_STEP_TDI_START
- * @fw_error: out, the platform's code when the firmware refuses
+ * @fw_error: out, the platform's code when the firmware refuses; may be
+ *	NULL (the code is in @tdi->last_fw_error too)
  *
  * The platform backend checks its firmware's rules; if it allows the step
  * the core applies it (state, resources, secure page table).
@@ -563,10 +564,12 @@ static void tsmbpf_notify(struct tsmbpf_tdi *tdi, u32 step, int result)
  */
 int tsmbpf_step(struct tsmbpf_tdi *tdi, u32 step, u64 arg, u32 *fw_error)
 {
+	u32 code = TSMBPF_FW_OK;
 	int ret;
 
 	lockdep_assert_held(&tdi->lock);
-	*fw_error = TSMBPF_FW_OK;
+	if (fw_error)
+		*fw_error = TSMBPF_FW_OK;
 	if (step == TSMBPF_STEP_NONE || step >= TSMBPF_STEP_DEVICE_ERROR)
 		return -EINVAL;
 	switch (step) {
@@ -582,15 +585,17 @@ int tsmbpf_step(struct tsmbpf_tdi *tdi, u32 step, u64 arg, u32 *fw_error)
 
 	atomic64_inc(&tsmbpf_stats.fw_calls);
 	atomic64_inc(&tsmbpf_step_calls[tdi->platform][step]);
-	ret = tdi->be->call(tdi, step, arg, fw_error);
+	ret = tdi->be->call(tdi, step, arg, &code);
 	if (ret) {
 		atomic64_inc(&tsmbpf_stats.fw_refused);
 		atomic64_inc(&tsmbpf_step_refused[tdi->platform][step]);
-		tdi->last_fw_error = *fw_error;
+		tdi->last_fw_error = code;
+		if (fw_error)
+			*fw_error = code;
 	} else {
 		ret = tsmbpf_apply(tdi, step);
 	}
-	trace_tsmbpf_step(tdi, step, ret, *fw_error);
+	trace_tsmbpf_step(tdi, step, ret, code);
 	tsmbpf_notify(tdi, step, ret);
 	return ret;
 }

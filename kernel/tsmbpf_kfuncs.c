@@ -34,15 +34,14 @@ u64 tsmbpf_kfunc_calls(void)
 	return n;
 }
 
+/* The platform's code stays in tdi->last_fw_error: a tail call. */
 static int tsmbpf_kfunc_step(struct tsmbpf_tdi *tdi, u32 step)
 {
-	u32 fw_error;
-
 	/* only from inside a callback on this TDI: the core holds its lock */
 	if (!tdi->in_policy)
 		return -EPERM;
 	this_cpu_inc(tsmbpf_kfunc_count);
-	return tsmbpf_step(tdi, step, 0, &fw_error);
+	return tsmbpf_step(tdi, step, 0, NULL);
 }
 
 __bpf_kfunc_start_defs();

@@ -34,7 +34,7 @@ DEFINE_STATIC_SRCU(tsmbpf_srcu);
 static DEFINE_MUTEX(tsmbpf_slots_lock);
 static struct tsmbpf_policy __rcu *tsmbpf_slots[TSMBPF_PLAT_NR];
 static struct tsmbpf_exit_info tsmbpf_exits[TSMBPF_PLAT_NR];
-static DEFINE_PER_CPU(u64 [TSMBPF_PLAT_NR], tsmbpf_slot_calls);
+DEFINE_PER_CPU(u64 [TSMBPF_PLAT_NR], tsmbpf_slot_calls);
 static LIST_HEAD(tsmbpf_policies);
 
 /* What the policy in each slot wants to hear of: enum tsmbpf_watch. */
@@ -139,60 +139,29 @@ bool tsmbpf_policy_sequences(const struct tsmbpf_policy *pol)
 	       !(pol->ops->flags & TSMBPF_OPS_F_OBSERVE);
 }
 
-/*
- * @start_ns: ktime_get_ns() of the operation the callback serves, which
- * the caller took already.  The message is written only on an error: no
- * memset of the whole record on the way into every callback.
- */
-void tsmbpf_call_begin(struct tsmbpf_call *call, struct tsmbpf_policy *pol,
-		       struct tsmbpf_tdi *tdi, const char *callback,
-		       u64 start_ns)
+/* A call without a TDI (init()): on the list tsmbpf_error() searches. */
+void tsmbpf_call_register(struct tsmbpf_call *call)
 {
-	call->pol = pol;
-	call->tdi = tdi;
-	call->callback = callback;
-	call->task = current;
-	call->duration_ns = 0;
-	call->start_jiffies = jiffies;
-	call->error = false;
-	call->msg[0] = '\0';
-	if (tdi) {
-		tdi->call = call;
-		WRITE_ONCE(tdi->call_task, current);
-	} else {
-		spin_lock(&tsmbpf_calls_lock);
-		list_add(&call->node, &tsmbpf_calls);
-		spin_unlock(&tsmbpf_calls_lock);
-	}
-	this_cpu_inc(tsmbpf_slot_calls[tdi ? tdi->platform :
-				       __ffs(pol->ops->platforms)]);
-	call->start_ns = start_ns;
+	spin_lock(&tsmbpf_calls_lock);
+	list_add(&call->node, &tsmbpf_calls);
+	spin_unlock(&tsmbpf_calls_lock);
+	this_cpu_inc(tsmbpf_slot_calls[__ffs(call->pol->ops->platforms)]);
+}
+
+void tsmbpf_call_unregister(struct tsmbpf_call *call)
+{
+	spin_lock(&tsmbpf_calls_lock);
+	list_del(&call->node);
+	spin_unlock(&tsmbpf_calls_lock);
 }
 
 /*
- * Returns the exit kind the call deserves, TSMBPF_EXIT_NONE if none.
- *
- * The deadline is checked against jiffies first, which undercount the time
- * gone by less than one tick: a call that cannot be over its deadline does
- * not read the clock; one that may be, or that failed, does, and keeps its
- * duration for the exit record.
+ * The slow end of tsmbpf_call_end(), for a call that failed or may be over
+ * its deadline: read the clock, keep the duration for the exit record.
  */
-u32 tsmbpf_call_end(struct tsmbpf_call *call)
+u32 tsmbpf_call_verdict(struct tsmbpf_call *call)
 {
-	unsigned long ticks = jiffies - call->start_jiffies;
-
-	if (call->error ||
-	    jiffies_to_msecs(ticks + 1) >= call->pol->timeout_ms)
-		call->duration_ns = ktime_get_ns() - call->start_ns;
-	if (call->tdi) {
-		WRITE_ONCE(call->tdi->call_task, NULL);
-		call->tdi->call = NULL;
-	} else {
-		spin_lock(&tsmbpf_calls_lock);
-		list_del(&call->node);
-		spin_unlock(&tsmbpf_calls_lock);
-	}
-
+	call->duration_ns = ktime_get_ns() - call->start_ns;
 	if (call->error)
 		return TSMBPF_EXIT_ERROR;
 	if (call->duration_ns >
@@ -492,6 +461,7 @@ static struct tsmbpf_policy *tsmbpf_policy_new(struct tsmbpf_ops *ops)
 		return ERR_PTR(-ENOMEM);
 	pol->ops = ops;
 	pol->timeout_ms = ops->timeout_ms ?: TSMBPF_OPS_TIMEOUT_DEFAULT_MS;
+	pol->deadline_ticks = (u64)pol->timeout_ms * HZ / MSEC_PER_SEC;
 	atomic_set(&pol->ejected, 0);
 	if (ops->init) {
 		tsmbpf_call_begin(&call, pol, NULL, "init", ktime_get_ns());
