@@ -314,6 +314,7 @@ static inline u32 tsmbpf_call_end(struct tsmbpf_call *call)
 		return TSMBPF_EXIT_NONE;
 	return tsmbpf_call_verdict(call);
 }
+
 void tsmbpf_call_error(const char *msg);
 void tsmbpf_policy_eject(struct tsmbpf_call *call, u32 kind, s32 ret,
 			 u32 step);
