@@ -71,6 +71,10 @@ static int tsmbpf_spt_bench_show(struct seq_file *m, void *v)
 	seq_printf(m, "\"tables_4k\":%llu,\"alloc_ns\":%llu,\"alloc_4k_ps\":%llu,",
 		   b.tables_4k, b.alloc_ns,
 		   tsmbpf_bench_ps(b.alloc_ns, b.entries_4k));
+	seq_printf(m, "\"map_4k_cold_ns\":%llu,\"map_unmap_4k_cold_ps\":%llu,",
+		   b.map_4k_cold_ns,
+		   tsmbpf_bench_ps(b.map_4k_cold_ns + b.unmap_4k_ns,
+				   b.entries_4k));
 	seq_printf(m, "\"map_4k_ps\":%llu,\"unmap_4k_ps\":%llu,\"map_unmap_4k_ps\":%llu,",
 		   tsmbpf_bench_ps(b.map_4k_ns, b.entries_4k),
 		   tsmbpf_bench_ps(b.unmap_4k_ns, b.entries_4k),

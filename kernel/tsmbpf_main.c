@@ -226,6 +226,7 @@ static long tsmbpf_ioctl_vm_info(void __user *uarg)
 	arg.spt_leaves_4k = vm->spt.nr_4k;
 	arg.spt_leaves_2m = vm->spt.nr_2m;
 	arg.spt_epoch = vm->spt.epoch;
+	arg.spt_kept_pages = vm->spt.nr_kept;
 	mutex_unlock(&vm->spt.lock);
 	tsmbpf_vm_put(vm);
 	return tsmbpf_put_arg(uarg, &arg, sizeof(arg));
@@ -281,6 +282,7 @@ static long tsmbpf_ioctl_stats(void __user *uarg)
 	arg.fw_calls = atomic64_read(&tsmbpf_stats.fw_calls);
 	arg.fw_refused = atomic64_read(&tsmbpf_stats.fw_refused);
 	arg.spt_pages = atomic64_read(&tsmbpf_spt_global_pages);
+	arg.spt_kept_pages = atomic64_read(&tsmbpf_spt_global_kept);
 	arg.faults = atomic64_read(&tsmbpf_stats.faults);
 	return tsmbpf_put_arg(uarg, &arg, sizeof(arg));
 }

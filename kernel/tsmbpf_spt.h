@@ -8,6 +8,7 @@
 #define _TSMBPF_SPT_H
 
 #include <linux/atomic.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 
@@ -26,10 +27,14 @@ struct tsmbpf_spt {
 	u64 nr_pages;		/* table pages incl. root */
 	u64 nr_4k;		/* 4 KiB leaves */
 	u64 nr_2m;		/* 2 MiB leaves */
+	struct list_head kept;	/* emptied table pages kept for reuse */
+	u64 nr_kept;
 };
 
 /* Table pages of every secure page table: back to its start when none leak */
 extern atomic64_t tsmbpf_spt_global_pages;
+/* Emptied table pages the tables keep for reuse, all VMs */
+extern atomic64_t tsmbpf_spt_global_kept;
 
 /* tsmbpf_spt_map(), tsmbpf_spt_fault() flag: never map 2 MiB leaves */
 #define TSMBPF_SPT_4K_ONLY 1U
@@ -50,7 +55,8 @@ struct tsmbpf_spt_count {
 /**
  * struct tsmbpf_spt_bench - results of tsmbpf_spt_bench_run()
  * @size: in: bytes of GPA space to map per run (2 MiB multiple)
- * @map_4k_ns: best map of @size in 4 KiB leaves
+ * @map_4k_ns: best map of @size in 4 KiB leaves, into a table that kept
+ *	its pages from the last unmap (an unbind and bind again)
  * @unmap_4k_ns: best zap (block + track + unmap) of those
  * @entries_4k: 4 KiB leaves per run
  * @map_2m_ns: best map of @size in 2 MiB leaves
@@ -60,6 +66,8 @@ struct tsmbpf_spt_count {
  * @raw_entries: entries stored by that loop (= @entries_4k)
  * @fault_ns: best fault-in of @size, 4 KiB only, one fault per page
  * @faults: faults per run
+ * @map_4k_cold_ns: best 4 KiB map of @size into a new table, every table
+ *	page from the page allocator (the other figures reuse kept pages)
  * @tables_4k: table pages the 4 KiB map of @size makes (root excluded)
  * @alloc_ns: best allocation then free of @tables_4k pages, the page
  *	allocator's share of the 4 KiB map+unmap (with init_on_alloc, the
@@ -71,7 +79,7 @@ struct tsmbpf_spt_bench {
 	u64 map_2m_ns, unmap_2m_ns, entries_2m;
 	u64 raw_ns, raw_entries;
 	u64 fault_ns, faults;
-	u64 tables_4k, alloc_ns;
+	u64 map_4k_cold_ns, tables_4k, alloc_ns;
 };
 
 /**
@@ -84,7 +92,8 @@ struct tsmbpf_spt_bench {
 int tsmbpf_spt_init(struct tsmbpf_spt *spt);
 
 /**
- * tsmbpf_spt_destroy() - free every table page, whatever is mapped
+ * tsmbpf_spt_destroy() - free every table page, whatever is mapped, and
+ *	the kept ones
  * @spt: table no one uses any more; its init may have failed
  *
  * Context: process context.
@@ -222,7 +231,8 @@ void tsmbpf_spt_count(struct tsmbpf_spt *spt, u64 gpa, u64 size,
  *     out: the rest, each the best of @iterations runs
  * @iterations: runs of each phase (0 counts as 1)
  *
- * On a private table: map + zap of @b->size in 4 KiB leaves, then in 2 MiB
+ * On a new private table per run: map + zap of @b->size in 4 KiB leaves
+ * (cold), again (the table's kept pages reused), then in 2 MiB
  * leaves; a raw loop storing as many u64 entries as the 4 KiB map into a
  * vmalloc()ed array; fault-in of @b->size one 4 KiB fault per page; the
  * page allocator alone, allocating and freeing as many pages as the 4 KiB

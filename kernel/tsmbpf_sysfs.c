@@ -51,6 +51,16 @@ static ssize_t spt_pages_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute tsmbpf_attr_spt_pages = __ATTR_RO(spt_pages);
 
+static ssize_t spt_kept_pages_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  atomic64_read(&tsmbpf_spt_global_kept));
+}
+
+static struct kobj_attribute tsmbpf_attr_spt_kept_pages =
+	__ATTR_RO(spt_kept_pages);
+
 static ssize_t policies_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
 {
@@ -121,6 +131,7 @@ static struct attribute *tsmbpf_attrs[] = {
 	&tsmbpf_attr_fw_refused.attr,
 	&tsmbpf_attr_faults.attr,
 	&tsmbpf_attr_spt_pages.attr,
+	&tsmbpf_attr_spt_kept_pages.attr,
 	&tsmbpf_attr_policies.attr,
 	&tsmbpf_attr_generation.attr,
 	&tsmbpf_attr_nr_tdis.attr,

@@ -67,9 +67,9 @@ int do_stats(int argc, char **argv)
 		{ "unbinds_native", 0 }, { "unbinds_policy", 0 },
 		{ "policy_ejections", 0 }, { "fw_calls", 0 },
 		{ "fw_refused", 0 }, { "spt_pages", 0 }, { "faults", 0 },
-		{ NULL, 0 },
+		{ "spt_kept_pages", 0 }, { NULL, 0 },
 	};
-	unsigned long long vals[11];
+	unsigned long long vals[12];
 	int fd, err, i;
 
 	if (argc > 1) {
@@ -112,6 +112,7 @@ int do_stats(int argc, char **argv)
 	vals[8] = st.fw_refused;
 	vals[9] = st.spt_pages;
 	vals[10] = st.faults;
+	vals[11] = st.spt_kept_pages;
 	if (json_output)
 		jsonw_start_object(json_wtr);
 	for (f = fields, i = 0; f->name; f++, i++) {

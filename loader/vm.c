@@ -72,8 +72,8 @@ static int do_destroy(int argc, char **argv)
 
 static void print_vm_header(void)
 {
-	printf("%-6s %-6s %-10s %-10s %-10s %-8s\n", "VM", "BOUND",
-	       "SPT_PAGES", "LEAVES_4K", "LEAVES_2M", "EPOCH");
+	printf("%-6s %-6s %-10s %-10s %-10s %-8s %-8s\n", "VM", "BOUND",
+	       "SPT_PAGES", "LEAVES_4K", "LEAVES_2M", "EPOCH", "KEPT");
 }
 
 static void print_vm(const struct tsmbpf_vm_info *vi)
@@ -86,13 +86,16 @@ static void print_vm(const struct tsmbpf_vm_info *vi)
 		jsonw_uint_field(json_wtr, "spt_leaves_4k", vi->spt_leaves_4k);
 		jsonw_uint_field(json_wtr, "spt_leaves_2m", vi->spt_leaves_2m);
 		jsonw_uint_field(json_wtr, "spt_epoch", vi->spt_epoch);
+		jsonw_uint_field(json_wtr, "spt_kept_pages", vi->spt_kept_pages);
 		jsonw_end_object(json_wtr);
 	} else {
-		printf("%-6u %-6u %-10llu %-10llu %-10llu %-8llu\n", vi->vm_id,
-		       vi->nr_bound, (unsigned long long)vi->spt_pages,
+		printf("%-6u %-6u %-10llu %-10llu %-10llu %-8llu %-8llu\n",
+		       vi->vm_id, vi->nr_bound,
+		       (unsigned long long)vi->spt_pages,
 		       (unsigned long long)vi->spt_leaves_4k,
 		       (unsigned long long)vi->spt_leaves_2m,
-		       (unsigned long long)vi->spt_epoch);
+		       (unsigned long long)vi->spt_epoch,
+		       (unsigned long long)vi->spt_kept_pages);
 	}
 }
 

@@ -258,6 +258,7 @@ teardown() {
 
 @test "secure page table: 1 GiB with mixed 4 KiB and 2 MiB leaves maps and unmaps without a leak" {
 	base=$(cat /sys/kernel/tsmbpf/spt_pages)
+	kept_base=$(cat /sys/kernel/tsmbpf/spt_kept_pages)
 	tdi=$(new_tdi tdx 07:00.0 1G)
 	run tsmctl dev bind "$tdi" vm "$vm" lazy accept
 	assert_success
@@ -284,6 +285,30 @@ teardown() {
 	run tsmctl -j vm show "$vm"
 	echo "$output" | jq -e '.spt_leaves_4k == 0 and .spt_leaves_2m == 0 and .spt_pages == 1 and .spt_epoch > 0'
 	assert_equal "$(cat /sys/kernel/tsmbpf/spt_pages)" "$base"
+	# the emptied table pages stay with the VM for the next map...
+	kept=$(tsmctl -j vm show "$vm" | jq .spt_kept_pages)
+	[ "$kept" -gt 512 ] || fail "only $kept table pages kept after unmapping 1 GiB of 4 KiB leaves"
+	assert_equal "$(cat /sys/kernel/tsmbpf/spt_kept_pages)" "$((kept_base + kept))"
+	tsmctl dev bind "$tdi2" vm "$vm" lazy accept
+	run tsmctl dev map "$tdi2" bar 0 offset 0 size 1G 4k
+	assert_success
+	run tsmctl -j vm show "$vm"
+	echo "$output" | jq -e --argjson k "$kept" \
+		'.spt_leaves_4k == 262144 and .spt_kept_pages == $k - .spt_pages + 1'
+	tsmctl dev unbind "$tdi2"
+	# ...up to tsmbpf.spt_keep_pages, and go with it
+	echo 16 >/sys/module/tsmbpf/parameters/spt_keep_pages
+	tsmctl dev bind "$tdi2" vm "$vm" lazy accept
+	tsmctl dev map "$tdi2" bar 0 offset 0 size 1G 4k
+	tsmctl dev unbind "$tdi2"
+	echo 1024 >/sys/module/tsmbpf/parameters/spt_keep_pages
+	tsmctl -j vm show "$vm" | jq -e '.spt_kept_pages == 16 and .spt_pages == 1'
+	tsmctl dev destroy "$tdi"
+	tsmctl dev destroy "$tdi2"
+	tsmctl vm destroy "$vm"
+	assert_equal "$(cat /sys/kernel/tsmbpf/spt_kept_pages)" "$kept_base"
+	assert_equal "$(cat /sys/kernel/tsmbpf/spt_pages)" "$((base - 1))"
+	vm=$(tsmctl vm create)
 }
 
 @test "secure page table: a fault maps exactly one 2 MiB block or one 4 KiB page" {

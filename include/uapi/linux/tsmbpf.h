@@ -276,6 +276,7 @@ struct tsmbpf_vm_info {
 	__u64	spt_leaves_4k;	/* out: 4 KiB leaf entries */
 	__u64	spt_leaves_2m;	/* out: 2 MiB leaf entries */
 	__u64	spt_epoch;	/* out: TLB tracking epoch */
+	__u64	spt_kept_pages;	/* out: emptied table pages kept for reuse */
 };
 
 /* One private-MMIO fault: maps one 4 KiB page or one 2 MiB block. */
@@ -340,6 +341,7 @@ struct tsmbpf_stats {
 	__u64	fw_refused;
 	__u64	spt_pages;	/* secure page table pages, all VMs */
 	__u64	faults;		/* private MMIO faults served */
+	__u64	spt_kept_pages;	/* emptied table pages kept for reuse, all VMs */
 };
 
 #define TSMBPF_VM_CREATE	_IO(TSMBPF_TYPE, TSMBPF_BASE + 0)
