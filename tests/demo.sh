@@ -88,8 +88,9 @@ step "the timeline: every record carries the generation of the policy it ran und
 grep -E 'tsmbpf_(unbind|bind|eject)' $T/trace | tail -8 | sed 's/^ *//'
 echo 0 >$T/tracing_on
 
-step "counters"
+step "counters, and firmware calls per platform and step"
 run tsmctl stats
+run tsmctl stats steps
 for p in /sys/fs/bpf/tsmbpf/*; do
 	tsmctl policy unload "$(basename "$p")" >/dev/null
 done
