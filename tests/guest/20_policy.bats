@@ -98,6 +98,45 @@ map_value() {
 	assert_equal "$(counter policy_ejections)" 0
 }
 
+# steps_total: firmware calls of every platform and step so far
+steps_total() {
+	awk '{ n += $3 } END { print n + 0 }' /sys/kernel/tsmbpf/steps
+}
+
+# bss_value OBJECT VAR: a global of a loaded BPF object, from its .bss map
+bss_value() {
+	bpftool -j map dump name "$1.bss" | jq -r --arg v "$2" '[.. | objects | .[$v]? // empty][0]'
+}
+
+@test "an observe-only policy sees every step while the core sequences natively" {
+	run tsmctl policy load "$TPOLDIR/observer.bpf.o"
+	assert_success
+	for p in tdx sev-tio cca; do
+		assert_equal "$(slot $p)" observer
+	done
+	s0=$(steps_total)
+	n0=$(counter unbinds_native)
+	u0=$(counter unbinds_policy)
+	run tsmbpf_cycle -p cca -n 4 -i 5 -b 0x23 -q
+	assert_success
+	echo "$output" | jq -e '.cycles == 20 and .failures == 0 and .not_torn_down == 0'
+	assert_equal "$(counter unbinds_native)" $((n0 + 20))
+	assert_equal "$(counter unbinds_policy)" "$u0"
+	assert_equal "$(bss_value observer steps_seen)" $(($(steps_total) - s0))
+	assert_equal "$(bss_value observer failures_seen)" 0
+	# a refused step reaches it as a failure; it answers no gate
+	tdi=$(new_tdi tdx 23:10.0)
+	inject "$tdi" tdi_lock
+	run tsmctl -j dev bind "$tdi" vm "$vm"
+	assert_failure
+	assert_equal "$(bss_value observer failures_seen)" 1
+	bind_run "$tdi" "$vm"
+	run tsmctl -j dev gate "$tdi" event flr
+	assert_success
+	echo "$output" | jq -e '.verdict == "unbind" and (.by_policy | not)'
+	assert_equal "$(counter policy_ejections)" 0
+}
+
 @test "a second policy for a taken slot fails with EBUSY and names the holder" {
 	run tsmctl policy load "$POLDIR/tdx_connect.bpf.o"
 	assert_success
