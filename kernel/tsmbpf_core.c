@@ -103,6 +103,7 @@ const char *tsmbpf_step_name(u32 step)
 
 	return step < TSMBPF_STEP_NR ? names[step] : "?";
 }
+EXPORT_SYMBOL_GPL(tsmbpf_step_name);
 
 const char *tsmbpf_platform_name(u32 platform)
 {

@@ -18,8 +18,9 @@
  *
  * Knobs, in /sys/kernel/debug/tsmbpf_emu/:
  *   latency_us   per-call firmware latency (also a module parameter)
- *   inject       "TDI STEP [COUNT]": the next COUNT calls of STEP on TDI
- *                fail with TSMBPF_FW_INJECTED; "clear" drops all
+ *   inject       "TDI STEP [COUNT]": the next COUNT calls of STEP (a name
+ *                such as mmio_unmap, or its number in enum tsmbpf_step) on
+ *                TDI fail with TSMBPF_FW_INJECTED; "clear" drops all
  *   outstanding  "TDI 1|0": hold or release a TDISP request on TDI
  *   stats        firmware calls, refusals and the time spent in the
  *                emulated latency (the sleeps as achieved, wake-up delay
@@ -344,12 +345,25 @@ static const struct tsmbpf_backend_ops tsmbpf_emu_backends[] = {
 	},
 };
 
+/* A firmware step by name (tsmbpf_step_name()) or number; 0 if neither. */
+static u32 tsmbpf_emu_parse_step(const char *s)
+{
+	u32 step;
+
+	if (!kstrtou32(s, 0, &step))
+		return step < TSMBPF_STEP_DEVICE_ERROR ? step : TSMBPF_STEP_NONE;
+	for (step = TSMBPF_STEP_NONE + 1; step < TSMBPF_STEP_DEVICE_ERROR; step++)
+		if (!strcmp(s, tsmbpf_step_name(step)))
+			return step;
+	return TSMBPF_STEP_NONE;
+}
+
 static ssize_t tsmbpf_emu_inject_write(struct file *file,
 				       const char __user *ubuf, size_t len,
 				       loff_t *ppos)
 {
 	u32 tdi, step, count = 1;
-	char buf[64];
+	char buf[64], name[24];
 	int i, n;
 
 	if (len >= sizeof(buf))
@@ -363,9 +377,11 @@ static ssize_t tsmbpf_emu_inject_write(struct file *file,
 		spin_unlock(&tsmbpf_emu_lock);
 		return len;
 	}
-	n = sscanf(buf, "%u %u %u", &tdi, &step, &count);
-	if (n < 2 || !tdi || step == TSMBPF_STEP_NONE ||
-	    step >= TSMBPF_STEP_DEVICE_ERROR || !count)
+	n = sscanf(buf, "%u %23s %u", &tdi, name, &count);
+	if (n < 2 || !tdi || !count)
+		return -EINVAL;
+	step = tsmbpf_emu_parse_step(name);
+	if (step == TSMBPF_STEP_NONE)
 		return -EINVAL;
 
 	spin_lock(&tsmbpf_emu_lock);

@@ -345,6 +345,18 @@ teardown() {
 }
 
 @test "injected firmware failure at each bind step: reported, rolled back, nothing half done" {
+	# the emulator takes a step by name or by number, and nothing else
+	tdi=$(new_tdi tdx 08:01.0)
+	run inject "$tdi" frobnicate
+	assert_failure
+	run inject "$tdi" 99
+	assert_failure
+	inject "$tdi" 1 # tdi_lock
+	run tsmctl -j dev bind "$tdi" vm "$vm"
+	assert_failure
+	echo "$output" | jq -e '.fw_error == "TSMBPF_FW_INJECTED"'
+	assert_equal "$(tdi_field "$tdi" last_fw_error)" TSMBPF_FW_INJECTED
+	tsmctl dev destroy "$tdi"
 	for plat in tdx sev-tio cca; do
 		tdi=$(new_tdi "$plat" 08:00.0)
 		for s in tdi_lock mmio_map dma_setup; do

@@ -131,16 +131,9 @@ new_tdi() {
 }
 
 # inject TDI STEP [COUNT]: the emulated firmware refuses the next COUNT
-# calls of STEP on TDI with TSMBPF_FW_INJECTED
+# calls of STEP (a name, or its number) on TDI with TSMBPF_FW_INJECTED
 inject() {
-	local n
-	case $2 in
-	tdi_lock) n=1 ;; mmio_map) n=2 ;; dma_setup) n=3 ;; accept) n=4 ;;
-	tdi_start) n=5 ;; tdi_stop) n=6 ;; mmio_unmap) n=7 ;; dma_teardown) n=8 ;;
-	tdi_reclaim) n=9 ;; mmio_recover) n=10 ;;
-	*) echo "inject: unknown step $2" >&2; return 1 ;;
-	esac
-	echo "$1 $n ${3:-1}" >/sys/kernel/debug/tsmbpf_emu/inject
+	echo "$1 $2 ${3:-1}" >/sys/kernel/debug/tsmbpf_emu/inject
 }
 
 # bind_run TDI VM: bind and accept: RUN
