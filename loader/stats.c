@@ -56,21 +56,44 @@ static int do_steps(void)
 	return 0;
 }
 
-int do_stats(int argc, char **argv)
+/* The counters of TSMBPF_STATS, one per line or as a JSON object. */
+static void print_stats(const struct tsmbpf_stats *st)
 {
-	struct tsmbpf_stats st = { .argsz = sizeof(st) };
 	const struct {
 		const char *name;
 		unsigned long long val;
 	} *f, fields[] = {
-		{ "vms", 0 }, { "tdis", 0 }, { "binds", 0 }, { "unbinds", 0 },
-		{ "unbinds_native", 0 }, { "unbinds_policy", 0 },
-		{ "policy_ejections", 0 }, { "fw_calls", 0 },
-		{ "fw_refused", 0 }, { "spt_pages", 0 }, { "faults", 0 },
-		{ "spt_kept_pages", 0 }, { NULL, 0 },
+		{ "vms", st->nr_vms },
+		{ "tdis", st->nr_tdis },
+		{ "binds", st->binds },
+		{ "unbinds", st->unbinds },
+		{ "unbinds_native", st->unbinds_native },
+		{ "unbinds_policy", st->unbinds_policy },
+		{ "policy_ejections", st->policy_ejections },
+		{ "fw_calls", st->fw_calls },
+		{ "fw_refused", st->fw_refused },
+		{ "spt_pages", st->spt_pages },
+		{ "faults", st->faults },
+		{ "spt_kept_pages", st->spt_kept_pages },
+		{ NULL, 0 },
 	};
-	unsigned long long vals[12];
-	int fd, err, i;
+
+	if (json_output)
+		jsonw_start_object(json_wtr);
+	for (f = fields; f->name; f++) {
+		if (json_output)
+			jsonw_uint_field(json_wtr, f->name, f->val);
+		else
+			printf("%-18s %llu\n", f->name, f->val);
+	}
+	if (json_output)
+		jsonw_end_object(json_wtr);
+}
+
+int do_stats(int argc, char **argv)
+{
+	struct tsmbpf_stats st = { .argsz = sizeof(st) };
+	int fd, err;
 
 	if (argc > 1) {
 		p_err("unexpected argument '%s'; try '%s stats help'", argv[1],
@@ -101,27 +124,6 @@ int do_stats(int argc, char **argv)
 		p_err("reading stats: %s", strerror(-err));
 		return err;
 	}
-	vals[0] = st.nr_vms;
-	vals[1] = st.nr_tdis;
-	vals[2] = st.binds;
-	vals[3] = st.unbinds;
-	vals[4] = st.unbinds_native;
-	vals[5] = st.unbinds_policy;
-	vals[6] = st.policy_ejections;
-	vals[7] = st.fw_calls;
-	vals[8] = st.fw_refused;
-	vals[9] = st.spt_pages;
-	vals[10] = st.faults;
-	vals[11] = st.spt_kept_pages;
-	if (json_output)
-		jsonw_start_object(json_wtr);
-	for (f = fields, i = 0; f->name; f++, i++) {
-		if (json_output)
-			jsonw_uint_field(json_wtr, f->name, vals[i]);
-		else
-			printf("%-18s %llu\n", f->name, vals[i]);
-	}
-	if (json_output)
-		jsonw_end_object(json_wtr);
+	print_stats(&st);
 	return 0;
 }
