@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host-side test of scripts/vm-run.sh's one retry: a guest that crashed
+# before its command started boots once more and says so; a guest whose
+# command started, or that timed out, is never booted again.  QEMU, the
+# initramfs builder and the kernel are stand-ins (TSMBPF_QEMU,
+# TSMBPF_MKINITRAMFS, TSMBPF_KERNEL): each boot prints the console text the
+# case gives it and exits with the case's QEMU status.
+#
+# Usage: tests/host/test_vm_run.sh
+# Prints TAP ("ok N - desc" / "not ok N - desc"); exits 1 if any case fails.
+set -uo pipefail
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+VMRUN=${VMRUN:-$TOP/scripts/vm-run.sh} # VMRUN=...: test another copy
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+n=0
+failed=0
+
+# ok COND-STATUS DESC [DETAIL]: one TAP line.
+ok() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		[ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/#   /'
+		failed=$((failed + 1))
+	fi
+}
+
+# The stand-ins.  Boot K (1, 2, ...) prints $STUB/bootK.txt and exits with
+# the status in $STUB/bootK.rc; with $STUB/bootK.hang it hangs instead.
+cat >"$TMP/qemu" <<'STUB'
+#!/usr/bin/env bash
+k=$(($(cat "$STUB/boots" 2>/dev/null || echo 0) + 1))
+echo "$k" >"$STUB/boots"
+cat "$STUB/boot$k.txt" 2>/dev/null
+[ -e "$STUB/boot$k.hang" ] && exec sleep 30
+exit "$(cat "$STUB/boot$k.rc" 2>/dev/null || echo 0)"
+STUB
+cat >"$TMP/mkinitramfs" <<'STUB'
+#!/usr/bin/env bash
+while [ $# -gt 0 ]; do [ "$1" = --out ] && : >"$2"; shift; done
+STUB
+chmod +x "$TMP/qemu" "$TMP/mkinitramfs"
+: >"$TMP/vmlinuz"
+
+BOOT='[    0.000000] Linux version 6.12.0-stub
+[    0.900000] Run /init as init process'
+PANIC='[    0.500000] BUG: kernel NULL pointer dereference, address: 0000000000000008
+[    0.500001] Kernel panic - not syncing: Fatal exception
+[    0.500002] Rebooting in 1 seconds..'
+started() { # STATUS: a boot whose command ran and exited with STATUS
+	printf '%s\nTSMBPF-CMD-START uptime=1.00\nhello\nTSMBPF-EXIT-STATUS=%s\n' "$BOOT" "$1"
+}
+
+# run_case NAME [VM-RUN ARGS...]: vm-run.sh on the stand-ins; sets rc, out
+# (stderr and stdout), boots, LOG.
+run_case() {
+	local name=$1
+	shift
+	STUB=$TMP/$name
+	LOG=$STUB/console.log
+	mkdir -p "$STUB"
+	out=$(STUB=$STUB KVER=stub TSMBPF_QEMU="$TMP/qemu" \
+		TSMBPF_MKINITRAMFS="$TMP/mkinitramfs" TSMBPF_KERNEL="$TMP/vmlinuz" \
+		"$VMRUN" --build "$STUB/build" --log "$LOG" "$@" -- true 2>&1)
+	rc=$?
+	boots=$(cat "$STUB/boots" 2>/dev/null || echo 0)
+}
+RETRY='guest crashed before the command started; retrying once'
+
+# 1. A crash while booting, then a good boot: retried once, reported, the
+# first log kept, the command's status returned.
+mkdir -p "$TMP/crash-then-ok"
+printf '%s\n%s\n' "$BOOT" "$PANIC" >"$TMP/crash-then-ok/boot1.txt"
+started 0 >"$TMP/crash-then-ok/boot2.txt"
+run_case crash-then-ok
+ok "$([ "$rc" = 0 ] && [ "$boots" = 2 ]; echo $?)" \
+	"crash before the command started: booted twice, exit 0" "rc=$rc boots=$boots
+$out"
+ok "$(grep -qF "vm-run: $RETRY" <<<"$out"; echo $?)" \
+	"the retry is reported in the output" "$out"
+ok "$(grep -q 'Kernel panic' "$LOG.crash1" && ! grep -q 'Kernel panic' "$LOG" &&
+	grep -q TSMBPF-CMD-START "$LOG"; echo $?)" \
+	"the first boot's log is kept as LOG.crash1, LOG is the second boot's"
+ok "$(grep -q 'vm-run: first boot: console-scan: .*Kernel panic' <<<"$out"; echo $?)" \
+	"what the first boot died of is shown" "$out"
+
+# 2. A crash after the command started is the command's: no retry.
+mkdir -p "$TMP/crash-after-start"
+printf '%s\nTSMBPF-CMD-START uptime=1.00\nok 1 x\n%s\n' "$BOOT" "$PANIC" \
+	>"$TMP/crash-after-start/boot1.txt"
+started 0 >"$TMP/crash-after-start/boot2.txt"
+run_case crash-after-start
+ok "$([ "$rc" = 125 ] && [ "$boots" = 1 ] && [ ! -e "$LOG.crash1" ] &&
+	! grep -qF "$RETRY" <<<"$out"; echo $?)" \
+	"crash after TSMBPF-CMD-START: no retry, exit 125" "rc=$rc boots=$boots
+$out"
+
+# 3. Two crashes while booting: one retry only.
+mkdir -p "$TMP/crash-twice"
+for k in 1 2 3; do printf '%s\n%s\n' "$BOOT" "$PANIC" >"$TMP/crash-twice/boot$k.txt"; done
+run_case crash-twice
+ok "$([ "$rc" = 125 ] && [ "$boots" = 2 ]; echo $?)" \
+	"two crashes before the command started: exactly one retry, exit 125" \
+	"rc=$rc boots=$boots
+$out"
+
+# 4. QEMU itself failing at once (no console at all) is a crash before the
+# command too.
+mkdir -p "$TMP/qemu-fails"
+echo 1 >"$TMP/qemu-fails/boot1.rc"
+started 0 >"$TMP/qemu-fails/boot2.txt"
+run_case qemu-fails
+ok "$([ "$rc" = 0 ] && [ "$boots" = 2 ]; echo $?)" \
+	"QEMU exiting 1 with no console: retried once" "rc=$rc boots=$boots
+$out"
+
+# 5. A timeout is not a crash, even before the command started: no retry.
+mkdir -p "$TMP/timeout"
+printf '%s\n' "$BOOT" >"$TMP/timeout/boot1.txt"
+: >"$TMP/timeout/boot1.hang"
+started 0 >"$TMP/timeout/boot2.txt"
+run_case timeout --timeout 1
+ok "$([ "$rc" = 124 ] && [ "$boots" = 1 ]; echo $?)" \
+	"a boot that hangs until the timeout: no retry, exit 124" "rc=$rc boots=$boots
+$out"
+
+# 6. A good run: one boot, the command's status, no retry, and a stale
+# LOG.crash1 from an earlier run does not survive.
+mkdir -p "$TMP/good"
+started 7 >"$TMP/good/boot1.txt"
+echo stale >"$TMP/good/console.log.crash1"
+run_case good
+ok "$([ "$rc" = 7 ] && [ "$boots" = 1 ] && [ ! -e "$LOG.crash1" ] &&
+	! grep -qF "$RETRY" <<<"$out"; echo $?)" \
+	"command started and exited 7: one boot, exit 7, no LOG.crash1" \
+	"rc=$rc boots=$boots
+$out"
+
+# 7. A failing command is never retried.
+mkdir -p "$TMP/cmd-fails"
+started 1 >"$TMP/cmd-fails/boot1.txt"
+started 0 >"$TMP/cmd-fails/boot2.txt"
+run_case cmd-fails
+ok "$([ "$rc" = 1 ] && [ "$boots" = 1 ]; echo $?)" \
+	"a failing command: one boot, its status" "rc=$rc boots=$boots
+$out"
+
+echo "1..$n"
+if [ "$failed" -ne 0 ]; then
+	echo "# $failed of $n failed"
+	exit 1
+fi
