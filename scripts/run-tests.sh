@@ -3,85 +3,93 @@
 #
 # make test's runner: host unit tests, then every bats suite in the guest,
 # then the console-scanner self test.  Ends with one plain line
-# "N passed, N failed" and exits non-zero on any failure or kernel splat.
+# "N passed, N failed, N skipped" that counts every planned test, and exits
+# non-zero on any failure or kernel splat.
 #
 # Usage: scripts/run-tests.sh BUILD_DIR [BATS_FILTER_REGEX]
+#
+# What must run is known before anything runs, so that nothing that did not
+# run can vanish from the count (scripts/tap-count.sh has the rules):
+#   - one unit test binary per tests/unit/test_*.c, a missing one fails;
+#   - the guest tests `bats --count` finds on the host (with the filter):
+#     each one without a result fails, whether its file's setup_file failed
+#     or the guest crashed before or during the run;
+#   - skipped tests are counted apart, not as passed.
+#
+# For tests/host/test_run_tests.sh only: TSMBPF_TESTS_DIR (a tests/ tree
+# with unit/, host/ and guest/) and TSMBPF_VMRUN (a vm-run.sh stand-in).
 set -uo pipefail
 
 O=${1:?usage: run-tests.sh BUILD_DIR [FILTER]}
 FILTER=${2:-${TSMBPF_TEST_FILTER:-}}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+TESTS=${TSMBPF_TESTS_DIR:-$TOP/tests}
+VMRUN=${TSMBPF_VMRUN:-$TOP/scripts/vm-run.sh}
 mkdir -p "$O/vm"
-pass=0
-fail=0
-failed=()
-
-# count_tap FILE LABEL: add the TAP results in FILE to the totals.
-count_tap() {
-	local p f
-	p=$(grep -cE '^ok [0-9]+' "$1")
-	f=$(grep -cE '^not ok [0-9]+' "$1")
-	pass=$((pass + p))
-	fail=$((fail + f))
-	while IFS= read -r line; do
-		failed+=("$2: ${line#not ok }")
-	done < <(grep -E '^not ok [0-9]+' "$1")
-	[ "$((p + f))" -gt 0 ]
-}
+# shellcheck source=scripts/tap-count.sh
+. "$TOP/scripts/tap-count.sh"
 
 echo "== host unit tests"
-for t in "$O"/tests/unit/test_* "$TOP"/tests/host/test_*.sh; do
-	[ -x "$t" ] || [ -f "$t" ] || continue
-	log="$O/vm/host-$(basename "$t").tap"
-	case $t in
-	*.sh) bash "$t" >"$log" 2>&1 ;;
-	*) "$t" >"$log" 2>&1 ;;
-	esac
-	rc=$?
-	sed 's/^/  /' "$log"
-	if ! count_tap "$log" "$(basename "$t")" || { [ $rc -ne 0 ] && ! grep -q '^not ok' "$log"; }; then
-		fail=$((fail + 1))
-		failed+=("$(basename "$t"): exited $rc")
-	fi
-done
+tap_run_host "$TESTS" "$O" "$O/vm"
 
 echo "== guest suites (Debian $("$TOP/scripts/kver.sh") under QEMU TCG)"
-suites=$(cd "$TOP/tests/guest" && ls ./*.bats | sed 's|^\./|/opt/tsmbpf/tests/guest/|' | tr '\n' ' ')
+files=("$TESTS"/guest/*.bats)
+suites=''
+for f in "${files[@]}"; do
+	suites+=" /opt/tsmbpf/tests/guest/$(basename "$f")"
+done
+# The host counts the tests the guest must run: a guest that dies before
+# bats prints its plan still owes every one of them.
+bats_filter=()
+[ -n "$FILTER" ] && bats_filter=(--filter "$FILTER")
+if ! expected=$(bats --count "${bats_filter[@]}" "${files[@]}" 2>&1) ||
+	! [[ $expected =~ ^[0-9]+$ ]]; then
+	tap_failure guest "bats --count on the host failed (${expected:-no output}): the guest's own plan is all there is to count against"
+	expected=''
+fi
+echo "${expected:-?} guest tests${FILTER:+ matching '$FILTER'}"
 bats_args="--tap"
-[ -n "$FILTER" ] && bats_args="$bats_args --filter '$FILTER'"
+[ -n "$FILTER" ] && bats_args+=" --filter $(printf %q "$FILTER")"
 guest_log="$O/vm/guest-tests.log"
-"$TOP/scripts/vm-run.sh" --build "$O" --timeout 3600 --log "$O/vm/test-console.log" -- \
-	"bats $bats_args $suites | tee /tmp/tap; rc=\${PIPESTATUS[0]};" \
+console="$O/vm/test-console.log"
+"$VMRUN" --build "$O" --timeout 3600 --log "$console" -- \
+	"bats $bats_args$suites | tee /tmp/tap; rc=\${PIPESTATUS[0]};" \
 	"echo TSMBPF-TAP-BEGIN; cat /tmp/tap; echo TSMBPF-TAP-END; exit \$rc" \
 	| tee "$guest_log"
 rc=${PIPESTATUS[0]}
-sed -n '/^TSMBPF-TAP-BEGIN$/,/^TSMBPF-TAP-END$/p' "$guest_log" >"$O/vm/guest.tap"
-if ! count_tap "$O/vm/guest.tap" guest; then
-	fail=$((fail + 1))
-	failed+=("guest: no test results (exit $rc, see $O/vm/test-console.log)")
-elif [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$O/vm/guest.tap"; then
-	fail=$((fail + 1))
-	failed+=("guest: run failed with $rc (console splat? see $O/vm/test-console.log)")
+if ! tap_guest_stream "$console" "$O/vm/guest.tap"; then
+	case $rc in
+	124) why="timed out" ;;
+	125) why="crashed" ;;
+	130) why="interrupted" ;;
+	*) why="exited $rc" ;;
+	esac
+	tap_note guest "no complete TAP block: the guest $why; counted the results it streamed before that (see $console)"
 fi
+# A splat is one failure of its own; vm-run's 3 means only that.
+if grep -q '^console-scan:' "$guest_log"; then
+	tap_failure guest "kernel splat in the console (console-scan lines above; see $console)"
+	[ "$rc" = 3 ] && rc=0
+fi
+tap_count "$O/vm/guest.tap" guest "$rc" "$expected"
 
 if [ -z "$FILTER" ]; then
 	echo "== console scanner self test: a WARN in the guest must fail the run"
-	out=$("$TOP/scripts/vm-run.sh" --build "$O" --timeout 600 --log "$O/vm/splat-console.log" -- \
+	out=$("$VMRUN" --build "$O" --timeout 600 --log "$O/vm/splat-console.log" -- \
 		"insmod /opt/tsmbpf/modules/tsmbpf_splat.ko && echo 1 > /sys/kernel/debug/tsmbpf_splat/warn" 2>&1)
 	src=$?
 	if [ "$src" -ne 0 ] && grep -q 'console-scan:.*WARNING' <<<"$out"; then
 		echo "ok - guest WARN fails the run (exit $src)"
-		pass=$((pass + 1))
+		tap_pass=$((tap_pass + 1))
 	else
 		echo "not ok - guest WARN did not fail the run (exit $src)"
-		fail=$((fail + 1))
-		failed+=("console scanner self test")
+		tap_failure "console scanner self test" "guest WARN did not fail the run (exit $src)"
 	fi
 fi
 
-if [ ${#failed[@]} -gt 0 ]; then
+if [ ${#tap_failures[@]} -gt 0 ]; then
 	echo "== failures"
-	printf '  %s\n' "${failed[@]}"
+	printf '  %s\n' "${tap_failures[@]}"
 fi
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+echo "$tap_pass passed, $tap_fail failed, $tap_skip skipped"
+[ "$tap_fail" -eq 0 ]
