@@ -21,8 +21,9 @@ setup() {
 	_common_setup
 }
 
+# every policy detached, every TDI and VM gone, the core clean
 teardown() {
-	rm -f "$PINDIR"/* 2>/dev/null || true
+	tsmbpf_cleanup_objects
 }
 
 # new_bound_tdi PLATFORM BDF: create a VM and a TDI, bind and accept it.
