@@ -15,6 +15,7 @@
 #include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/tsmbpf.h>
 
 #include "tsmbpf_spt.h"
@@ -37,8 +38,10 @@
  * struct tsmbpf_vm - a confidential VM (TD, SNP guest, realm)
  * @id: object id
  * @kref: lifetime
- * @nr_bound: TDIs bound; destroy is refused while non-zero
- * @lock: protects @windows
+ * @nr_bound: TDIs bound; destroy is refused while non-zero.  Changed
+ *	under @lock, read without it for statistics
+ * @dead: destroyed: no TDI may bind to it any more
+ * @lock: protects @nr_bound, @dead and @windows
  * @windows: GPA windows in use by bound TDIs
  * @spt: the VM's secure page table for private MMIO
  */
@@ -47,8 +50,9 @@ struct tsmbpf_backend_ops;
 struct tsmbpf_vm {
 	u32 id;
 	struct kref kref;
-	atomic_t nr_bound;
-	struct mutex lock;	/* protects windows */
+	u32 nr_bound;
+	bool dead;
+	struct mutex lock;	/* protects nr_bound, dead, windows */
 	DECLARE_BITMAP(windows, TSMBPF_GPA_WINDOWS);
 	struct tsmbpf_spt spt;
 };
@@ -65,6 +69,7 @@ struct tsmbpf_vm {
  * @res: TSMBPF_RES_* resource bits the platform cares about
  * @mmio_pages: private MMIO 4 KiB pages mapped in the secure page table
  * @vm: VM the TDI is bound to, or NULL
+ * @vm_id: id of @vm, 0 if none; read without @lock (sysfs)
  * @vbdf: guest BDF while bound
  * @viommu: vIOMMU type of the bind
  * @nonce: nonce returned by LOCK, to be echoed by START
@@ -83,6 +88,8 @@ struct tsmbpf_vm {
  * @call_task: the task running @call (compared, never dereferenced, by
  *	tsmbpf_error() looking for its own call)
  * @be: the platform backend, pinned for the TDI's life
+ * @dead: destroyed; every operation refuses it with -ENOENT.  Set once,
+ *	under @lock, by the destroy that wins
  * @lock: serialises bind, accept, unbind and the steps of a policy
  * @kref: lifetime
  * @kobj: /sys/kernel/tsmbpf/tdis/<id>, holds a reference
@@ -98,6 +105,7 @@ struct tsmbpf_tdi {
 	u32 res;
 	u64 mmio_pages;
 	struct tsmbpf_vm *vm;
+	u32 vm_id;
 	u32 vbdf;
 	u32 viommu;
 	u64 nonce;
@@ -114,6 +122,7 @@ struct tsmbpf_tdi {
 	struct tsmbpf_call *call;
 	struct task_struct *call_task;
 	const struct tsmbpf_backend_ops *be;
+	bool dead;
 	struct mutex lock;	/* serialises operations on the TDI */
 	struct kref kref;
 	struct kobject kobj;
@@ -178,11 +187,13 @@ extern atomic64_t tsmbpf_step_refused[TSMBPF_PLAT_NR][TSMBPF_STEP_NR];
 int tsmbpf_core_init(void);
 void tsmbpf_core_exit(void);
 struct tsmbpf_vm *tsmbpf_vm_create(void);
-int tsmbpf_vm_destroy(u32 id);
+int tsmbpf_vm_destroy(struct tsmbpf_vm *vm);
+int tsmbpf_vm_destroy_id(u32 id);
 struct tsmbpf_vm *tsmbpf_vm_get(u32 id);
 void tsmbpf_vm_put(struct tsmbpf_vm *vm);
 struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg);
-int tsmbpf_tdi_destroy(u32 id);
+int tsmbpf_tdi_destroy(struct tsmbpf_tdi *tdi);
+int tsmbpf_tdi_destroy_id(u32 id);
 struct tsmbpf_tdi *tsmbpf_tdi_get(u32 id);
 void tsmbpf_tdi_put(struct tsmbpf_tdi *tdi);
 int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm,
@@ -218,6 +229,10 @@ struct tsmbpf_ops;
  * @timeout_ms: resolved deadline of one callback
  * @deadline_ticks: whole jiffies in @timeout_ms, rounded down
  * @ejected: set once by tsmbpf_policy_eject()
+ * @exited: set once by whoever calls @ops->exit()
+ * @exit_info: the ejection's exit record, filled without allocating
+ * @exit_work: calls exit() after an ejection, once every callback that
+ *	may still be running on the policy has returned
  * @node: in the list of attached policies
  */
 struct tsmbpf_policy {
@@ -226,6 +241,9 @@ struct tsmbpf_policy {
 	u32 timeout_ms;
 	unsigned long deadline_ticks;
 	atomic_t ejected;
+	atomic_t exited;
+	struct tsmbpf_exit_info exit_info;
+	struct work_struct exit_work;
 	struct list_head node;
 };
 

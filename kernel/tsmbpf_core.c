@@ -125,6 +125,16 @@ void tsmbpf_vm_put(struct tsmbpf_vm *vm)
 	kref_put(&vm->kref, tsmbpf_vm_release);
 }
 
+/*
+ * Object lifetime.  The xarrays hold one reference on each object they
+ * list; a lookup takes its own under the xarray lock.  A destroy marks the
+ * object dead under the object's lock first, so that exactly one destroy
+ * wins and every later operation on a reference taken before it fails
+ * with -ENOENT; only then does it remove the object, and it erases the
+ * very object it holds, never whatever the id names by then.  A TDI's id
+ * is freed last, after its sysfs directory is gone, so that a create
+ * reusing the id never meets the old directory.
+ */
 struct tsmbpf_vm *tsmbpf_vm_get(u32 id)
 {
 	struct tsmbpf_vm *vm;
@@ -137,6 +147,12 @@ struct tsmbpf_vm *tsmbpf_vm_get(u32 id)
 	return vm;
 }
 
+/**
+ * tsmbpf_vm_create - create a VM
+ *
+ * Return: the VM with a reference for the caller, or an ERR_PTR.
+ * Context: process context.
+ */
 struct tsmbpf_vm *tsmbpf_vm_create(void)
 {
 	struct tsmbpf_vm *vm;
@@ -150,33 +166,54 @@ struct tsmbpf_vm *tsmbpf_vm_create(void)
 		kfree(vm);
 		return ERR_PTR(ret);
 	}
-	kref_init(&vm->kref);
-	atomic_set(&vm->nr_bound, 0);
+	kref_init(&vm->kref);	/* the caller's */
 	mutex_init(&vm->lock);
+	kref_get(&vm->kref);	/* the xarray's */
 	ret = xa_alloc(&tsmbpf_vms, &vm->id, vm, xa_limit_31b, GFP_KERNEL);
 	if (ret) {
-		tsmbpf_vm_put(vm);
+		tsmbpf_vm_release(&vm->kref);	/* never published */
 		return ERR_PTR(ret);
 	}
 	return vm;
 }
 
-int tsmbpf_vm_destroy(u32 id)
+/**
+ * tsmbpf_vm_destroy - destroy @vm
+ * @vm: the VM, referenced by the caller
+ *
+ * Return: 0, -EBUSY while TDIs are bound to it (TDX refuses to destroy a
+ * TD with TDIs), -ENOENT if it was destroyed already.
+ * Context: process context.
+ */
+int tsmbpf_vm_destroy(struct tsmbpf_vm *vm)
 {
-	struct tsmbpf_vm *vm;
 	int ret = 0;
 
-	xa_lock(&tsmbpf_vms);
-	vm = xa_load(&tsmbpf_vms, id);
-	if (!vm)
+	mutex_lock(&vm->lock);
+	if (vm->dead)
 		ret = -ENOENT;
-	else if (atomic_read(&vm->nr_bound))
-		ret = -EBUSY;	/* TDX refuses to destroy a TD with TDIs */
+	else if (vm->nr_bound)
+		ret = -EBUSY;
 	else
-		__xa_erase(&tsmbpf_vms, id);
-	xa_unlock(&tsmbpf_vms);
-	if (!ret)
-		tsmbpf_vm_put(vm);
+		vm->dead = true;
+	mutex_unlock(&vm->lock);
+	if (ret)
+		return ret;
+	xa_cmpxchg(&tsmbpf_vms, vm->id, vm, NULL, 0);
+	tsmbpf_vm_put(vm);	/* the xarray's reference */
+	return 0;
+}
+
+int tsmbpf_vm_destroy_id(u32 id)
+{
+	struct tsmbpf_vm *vm;
+	int ret;
+
+	vm = tsmbpf_vm_get(id);
+	if (!vm)
+		return -ENOENT;
+	ret = tsmbpf_vm_destroy(vm);
+	tsmbpf_vm_put(vm);
 	return ret;
 }
 
@@ -210,6 +247,20 @@ struct tsmbpf_tdi *tsmbpf_tdi_get(u32 id)
 EXPORT_SYMBOL_GPL(tsmbpf_tdi_get);
 
 /*
+ * Take @tdi's lock for an operation; a destroyed TDI refuses every
+ * operation.
+ */
+static int tsmbpf_tdi_lock_live(struct tsmbpf_tdi *tdi)
+{
+	mutex_lock(&tdi->lock);
+	if (unlikely(tdi->dead)) {
+		mutex_unlock(&tdi->lock);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/*
  * The policy callback the current task is running on a TDI, for
  * tsmbpf_error().  A scan of every TDI: only the error path pays for it,
  * the callbacks themselves only set two fields of their TDI.
@@ -231,16 +282,25 @@ struct tsmbpf_call *tsmbpf_tdi_current_call(void)
 	return call;
 }
 
+/* Serialises creates: the BDF check and the id allocation are one step. */
+static DEFINE_MUTEX(tsmbpf_create_lock);
+
 static bool tsmbpf_bdf_in_use(u32 bdf)
 {
 	struct tsmbpf_tdi *t;
 	unsigned long idx;
+	bool used = false;
 
-	lockdep_assert_held(&tsmbpf_tdis.xa_lock);
-	xa_for_each(&tsmbpf_tdis, idx, t)
-		if (t->bdf == bdf)
-			return true;
-	return false;
+	lockdep_assert_held(&tsmbpf_create_lock);
+	xa_lock(&tsmbpf_tdis);
+	xa_for_each(&tsmbpf_tdis, idx, t) {
+		if (t->bdf == bdf && !READ_ONCE(t->dead)) {
+			used = true;
+			break;
+		}
+	}
+	xa_unlock(&tsmbpf_tdis);
+	return used;
 }
 
 /* Place BARs largest first so that each is naturally aligned. */
@@ -274,6 +334,47 @@ static const struct tsmbpf_backend_ops *tsmbpf_backend_get(u32 platform)
 	return be;
 }
 
+/*
+ * Give @tdi an id and publish it.  The id is reserved first (a lookup
+ * finds nothing there), the sysfs directory is added, and only then is the
+ * TDI stored: no operation can reach a TDI whose directory is not there.
+ * All of it runs under tsmbpf_create_lock, so two creates cannot both pass
+ * the BDF check (xa_alloc may drop the xarray lock to allocate).
+ */
+static int tsmbpf_tdi_publish(struct tsmbpf_tdi *tdi)
+{
+	int ret;
+
+	mutex_lock(&tsmbpf_create_lock);
+	if (tsmbpf_bdf_in_use(tdi->bdf)) {
+		ret = -EEXIST;
+		goto out_unlock;
+	}
+	ret = xa_alloc(&tsmbpf_tdis, &tdi->id, NULL,
+		       XA_LIMIT(1, TSMBPF_MAX_TDIS), GFP_KERNEL);
+	if (ret) {
+		ret = ret == -EBUSY ? -ENOSPC : ret;
+		goto out_unlock;
+	}
+	ret = tsmbpf_sysfs_tdi_add(tdi);
+	if (ret) {
+		xa_release(&tsmbpf_tdis, tdi->id);
+		goto out_unlock;
+	}
+	kref_get(&tdi->kref);	/* the xarray's */
+	xa_store(&tsmbpf_tdis, tdi->id, tdi, GFP_KERNEL);
+out_unlock:
+	mutex_unlock(&tsmbpf_create_lock);
+	return ret;
+}
+
+/**
+ * tsmbpf_tdi_create - create a TDI
+ * @arg: the uAPI request
+ *
+ * Return: the TDI with a reference for the caller, or an ERR_PTR.
+ * Context: process context.
+ */
 struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg)
 {
 	struct tsmbpf_tdi *tdi;
@@ -309,7 +410,7 @@ struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg)
 	tdi->state = TSMBPF_TDISP_CONFIG_UNLOCKED;
 	tdi->res = TSMBPF_RES_SHARED_MMIO;
 	mutex_init(&tdi->lock);
-	kref_init(&tdi->kref);
+	kref_init(&tdi->kref);	/* the caller's */
 
 	tdi->be = tsmbpf_backend_get(arg->platform);
 	if (!tdi->be) {
@@ -318,91 +419,101 @@ struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg)
 		tsmbpf_tdi_put(tdi);
 		return ERR_PTR(-ENODEV);
 	}
-
-	xa_lock(&tsmbpf_tdis);
-	if (tsmbpf_bdf_in_use(arg->bdf))
-		ret = -EEXIST;
-	else
-		ret = __xa_alloc(&tsmbpf_tdis, &tdi->id, tdi,
-				 XA_LIMIT(1, TSMBPF_MAX_TDIS), GFP_KERNEL);
-	xa_unlock(&tsmbpf_tdis);
+	ret = tsmbpf_tdi_publish(tdi);
 	if (ret) {
-		tsmbpf_tdi_put(tdi);
-		return ERR_PTR(ret == -EBUSY ? -ENOSPC : ret);
-	}
-	ret = tsmbpf_sysfs_tdi_add(tdi);
-	if (ret) {
-		xa_erase(&tsmbpf_tdis, tdi->id);
 		tsmbpf_tdi_put(tdi);
 		return ERR_PTR(ret);
 	}
 	return tdi;
 }
 
-int tsmbpf_tdi_destroy(u32 id)
+/**
+ * tsmbpf_tdi_destroy - destroy @tdi
+ * @tdi: the TDI, referenced by the caller
+ *
+ * Return: 0, -EBUSY while it is bound, -ENOENT if it was destroyed
+ * already.
+ * Context: process context.
+ */
+int tsmbpf_tdi_destroy(struct tsmbpf_tdi *tdi)
+{
+	int ret = 0;
+
+	mutex_lock(&tdi->lock);
+	if (tdi->dead)
+		ret = -ENOENT;
+	else if (tdi->vm)
+		ret = -EBUSY;
+	else
+		tdi->dead = true;
+	mutex_unlock(&tdi->lock);
+	if (ret)
+		return ret;
+	/* waits for sysfs readers: not under tdi->lock */
+	tsmbpf_sysfs_tdi_del(tdi);
+	xa_cmpxchg(&tsmbpf_tdis, tdi->id, tdi, NULL, 0);
+	tsmbpf_tdi_put(tdi);	/* the xarray's reference */
+	return 0;
+}
+
+int tsmbpf_tdi_destroy_id(u32 id)
 {
 	struct tsmbpf_tdi *tdi;
-	int ret = 0;
+	int ret;
 
 	tdi = tsmbpf_tdi_get(id);
 	if (!tdi)
 		return -ENOENT;
-	mutex_lock(&tdi->lock);
-	if (tdi->vm) {
-		ret = -EBUSY;
-	} else if (xa_erase(&tsmbpf_tdis, id) != tdi) {
-		ret = -ENOENT;	/* lost a race with another destroy */
-	} else {
-		tsmbpf_sysfs_tdi_del(tdi);
-		tsmbpf_tdi_put(tdi);	/* the xarray's reference */
-	}
-	mutex_unlock(&tdi->lock);
+	ret = tsmbpf_tdi_destroy(tdi);
 	tsmbpf_tdi_put(tdi);
 	return ret;
 }
 
-u64 tsmbpf_nr_vms(void)
+/*
+ * Live objects of @xa.  Under the xarray lock, so that an entry is not
+ * freed while it is looked at (a destroy erases, then puts).
+ */
+static u64 tsmbpf_nr_live(struct xarray *xa, u32 *ids, u32 room)
 {
-	struct tsmbpf_vm *vm;
-	unsigned long idx;
-	u64 n = 0;
-
-	xa_for_each(&tsmbpf_vms, idx, vm)
-		n++;
-	return n;
-}
-
-u64 tsmbpf_nr_tdis(void)
-{
-	struct tsmbpf_tdi *tdi;
-	unsigned long idx;
-	u64 n = 0;
-
-	xa_for_each(&tsmbpf_tdis, idx, tdi)
-		n++;
-	return n;
-}
-
-int tsmbpf_list(u32 what, u32 *ids, u32 room, u32 *count)
-{
-	struct xarray *xa;
 	unsigned long idx;
 	void *entry;
-	u32 n = 0;
+	u64 n = 0;
+	bool dead;
 
-	if (what == TSMBPF_LIST_VMS)
-		xa = &tsmbpf_vms;
-	else if (what == TSMBPF_LIST_TDIS)
-		xa = &tsmbpf_tdis;
-	else
-		return -EINVAL;
-
+	xa_lock(xa);
 	xa_for_each(xa, idx, entry) {
+		if (xa == &tsmbpf_vms)
+			dead = READ_ONCE(((struct tsmbpf_vm *)entry)->dead);
+		else
+			dead = READ_ONCE(((struct tsmbpf_tdi *)entry)->dead);
+		if (dead)
+			continue;
 		if (n < room)
 			ids[n] = idx;
 		n++;
 	}
-	*count = n;
+	xa_unlock(xa);
+	return n;
+}
+
+u64 tsmbpf_nr_vms(void)
+{
+	return tsmbpf_nr_live(&tsmbpf_vms, NULL, 0);
+}
+
+u64 tsmbpf_nr_tdis(void)
+{
+	return tsmbpf_nr_live(&tsmbpf_tdis, NULL, 0);
+}
+
+int tsmbpf_list(u32 what, u32 *ids, u32 room, u32 *count)
+{
+	if (what == TSMBPF_LIST_VMS)
+		*count = tsmbpf_nr_live(&tsmbpf_vms, ids, room);
+	else if (what == TSMBPF_LIST_TDIS)
+		*count = tsmbpf_nr_live(&tsmbpf_tdis, ids, room);
+	else
+		return -EINVAL;
 	return 0;
 }
 
@@ -517,35 +628,44 @@ static int tsmbpf_apply(struct tsmbpf_tdi *tdi, u32 step)
 	return 0;
 }
 
-/* Call @pol's event() for a step on @tdi, if it wants this one. */
-static inline void tsmbpf_policy_event(struct tsmbpf_policy *pol,
-				       struct tsmbpf_tdi *tdi, u32 step,
+/* Does @pol want event() for a step that ended with @result? */
+static inline bool tsmbpf_policy_wants(const struct tsmbpf_policy *pol,
 				       int result)
 {
-	if (!pol || !pol->ops->event)
-		return;
-	if (!result && (pol->ops->flags & TSMBPF_OPS_F_EVENT_ERRORS))
-		return;
-	pol->ops->event(tdi, step, result);
+	return pol && pol->ops->event && !atomic_read(&pol->ejected) &&
+	       (result || !(pol->ops->flags & TSMBPF_OPS_F_EVENT_ERRORS));
 }
 
 /*
  * Tell the policy of @tdi's platform the outcome of a step.  Inside a
- * policy callback the policy is known and its SRCU section open.
+ * policy callback the policy is known, its SRCU section open, and event()
+ * runs as part of that call: a tsmbpf_error() from it, or its time, count
+ * against the callback that ran the step.  During a native operation
+ * event() is a call of its own, held to the same rules as every callback.
  */
 static void tsmbpf_notify(struct tsmbpf_tdi *tdi, u32 step, int result)
 {
 	struct tsmbpf_policy *pol;
+	struct tsmbpf_call call;
+	u32 kind;
 	int idx;
 
 	if (tdi->in_policy) {
-		tsmbpf_policy_event(tdi->call->pol, tdi, step, result);
+		pol = tdi->call->pol;
+		if (tsmbpf_policy_wants(pol, result))
+			pol->ops->event(tdi, step, result);
 		return;
 	}
 	if (!tsmbpf_policy_watches(tdi->platform, result))
 		return;
 	pol = tsmbpf_policy_enter(tdi->platform, &idx);
-	tsmbpf_policy_event(pol, tdi, step, result);
+	if (tsmbpf_policy_wants(pol, result)) {
+		tsmbpf_call_begin(&call, pol, tdi, "event", ktime_get_ns());
+		pol->ops->event(tdi, step, result);
+		kind = tsmbpf_call_end(&call);
+		if (kind)
+			tsmbpf_policy_eject(&call, kind, 0, TSMBPF_STEP_NONE);
+	}
 	tsmbpf_policy_exit(idx);
 }
 
@@ -710,20 +830,35 @@ int tsmbpf_native_unbind(struct tsmbpf_tdi *tdi, u32 *fw_error)
 	return 0;
 }
 
+/*
+ * Attach @tdi to @vm: a GPA window and a count the VM's destroy checks,
+ * both under the VM's lock, so a destroyed VM takes no TDI and a VM with a
+ * TDI is not destroyed.
+ */
 static int tsmbpf_tdi_attach_vm(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm)
 {
 	unsigned long w;
+	int ret = 0;
 
 	mutex_lock(&vm->lock);
+	if (vm->dead) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
 	w = find_first_zero_bit(vm->windows, TSMBPF_GPA_WINDOWS);
-	if (w < TSMBPF_GPA_WINDOWS)
-		__set_bit(w, vm->windows);
+	if (w >= TSMBPF_GPA_WINDOWS) {
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	__set_bit(w, vm->windows);
+	WRITE_ONCE(vm->nr_bound, vm->nr_bound + 1);
+out_unlock:
 	mutex_unlock(&vm->lock);
-	if (w >= TSMBPF_GPA_WINDOWS)
-		return -ENOSPC;
+	if (ret)
+		return ret;
 	kref_get(&vm->kref);
-	atomic_inc(&vm->nr_bound);
 	tdi->vm = vm;
+	WRITE_ONCE(tdi->vm_id, vm->id);
 	tdi->window = w;
 	return 0;
 }
@@ -734,23 +869,36 @@ static void tsmbpf_tdi_detach_vm(struct tsmbpf_tdi *tdi)
 
 	mutex_lock(&vm->lock);
 	__clear_bit(tdi->window, vm->windows);
+	WRITE_ONCE(vm->nr_bound, vm->nr_bound - 1);
 	mutex_unlock(&vm->lock);
-	atomic_dec(&vm->nr_bound);
 	tdi->vm = NULL;
+	WRITE_ONCE(tdi->vm_id, 0);
 	tdi->vbdf = 0;
 	tdi->viommu = TSMBPF_VIOMMU_NONE;
 	tdi->lazy = false;
 	tsmbpf_vm_put(vm);
 }
 
-/* After a teardown: shared MMIO back, VM released. */
-static void tsmbpf_tdi_finish_unbind(struct tsmbpf_tdi *tdi)
+/*
+ * After a teardown: shared MMIO back, then the VM released.  A recover the
+ * firmware keeps refusing leaves the TDI torn down but attached, with the
+ * error returned: the documented end state of an unbind is a shared TDI,
+ * and the operator retries the unbind, which then only recovers.
+ */
+static int tsmbpf_tdi_finish_unbind(struct tsmbpf_tdi *tdi, u32 *fw_error)
 {
-	u32 fw_error;
+	int try, ret = 0;
 
-	if (!(tdi->res & TSMBPF_RES_SHARED_MMIO))
-		tsmbpf_step(tdi, TSMBPF_STEP_MMIO_RECOVER, 0, &fw_error);
+	for (try = 0; try < TSMBPF_NATIVE_TRIES &&
+	     !(tdi->res & TSMBPF_RES_SHARED_MMIO); try++)
+		ret = tsmbpf_step(tdi, TSMBPF_STEP_MMIO_RECOVER, 0, fw_error);
+	if (!(tdi->res & TSMBPF_RES_SHARED_MMIO)) {
+		pr_err("tdi %u: mmio_recover refused: %d (fw %#x); the TDI stays attached\n",
+		       tdi->id, ret, *fw_error);
+		return ret ?: -EIO;
+	}
 	tsmbpf_tdi_detach_vm(tdi);
+	return 0;
 }
 
 /* The TDI a bind() left behind: locked, MMIO assigned, DMA set up. */
@@ -769,10 +917,12 @@ static bool tsmbpf_bad_errno(s32 ret)
 /*
  * Run the policy's bind().  A firmware error it returns fails the bind;
  * returning success on a TDI that is not fully bound, or misbehaving,
- * ejects the policy and fails the bind with -EPROTO.
+ * ejects the policy and sets @ejected: the caller then binds natively.
+ * The ejection is told apart from the return value, which is the
+ * policy's own and may be any errno.
  */
 static int tsmbpf_policy_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_policy *pol,
-			      u64 t0, u32 *fw_error)
+			      u64 t0, u32 *fw_error, bool *ejected)
 {
 	struct tsmbpf_call call;
 	u32 kind;
@@ -796,10 +946,9 @@ static int tsmbpf_policy_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_policy *pol,
 			 "bind() returned 0 but the TDI is not locked with MMIO and DMA");
 		kind = TSMBPF_EXIT_INVARIANT;
 	}
-	if (kind) {
+	*ejected = kind != TSMBPF_EXIT_NONE;
+	if (kind)
 		tsmbpf_policy_eject(&call, kind, ret, TSMBPF_STEP_NONE);
-		return -EPROTO;
-	}
 	return ret;
 }
 
@@ -825,6 +974,7 @@ int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm,
 {
 	struct tsmbpf_policy *pol;
 	const char *name = "native";
+	bool ejected = false;
 	u32 undo_error;
 	int idx, ret = 0;
 	u64 t0;
@@ -840,7 +990,9 @@ int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm,
 	if (arg->vbdf > 0xffff)
 		return -ERANGE;
 
-	mutex_lock(&tdi->lock);
+	ret = tsmbpf_tdi_lock_live(tdi);
+	if (ret)
+		return ret;
 	if (tdi->vm) {
 		ret = -EBUSY;
 		goto out_unlock;
@@ -855,13 +1007,15 @@ int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm,
 	tdi->vbdf = arg->vbdf;
 	tdi->viommu = arg->viommu;
 	tdi->lazy = arg->flags & TSMBPF_BIND_LAZY_MMIO;
+	/* the errors of this bind, not of an earlier operation */
+	tdi->last_fw_error = TSMBPF_FW_OK;
 
 	t0 = ktime_get_ns();
 	pol = tsmbpf_policy_enter(tdi->platform, &idx);
 	if (tsmbpf_policy_sequences(pol) && pol->ops->bind) {
-		ret = tsmbpf_policy_bind(tdi, pol, t0, fw_error);
+		ret = tsmbpf_policy_bind(tdi, pol, t0, fw_error, &ejected);
 		name = pol->ops->name;
-		if (ret == -EPROTO) {
+		if (ejected) {
 			/* ejected: undo what it did, bind natively */
 			name = "native";
 			ret = tsmbpf_native_unbind(tdi, &undo_error) ?:
@@ -880,12 +1034,11 @@ int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm,
 	goto out_unlock;
 
 err_undo:
-	if (tsmbpf_native_unbind(tdi, &undo_error)) {
+	if (tsmbpf_native_unbind(tdi, &undo_error) ||
+	    tsmbpf_tdi_finish_unbind(tdi, &undo_error)) {
 		/* the firmware will not let go: keep the TDI bound, visibly */
 		pr_err("tdi %u: bind failed and could not be undone\n", tdi->id);
-		goto out_unlock;
 	}
-	tsmbpf_tdi_finish_unbind(tdi);
 out_unlock:
 	mutex_unlock(&tdi->lock);
 	return ret;
@@ -896,7 +1049,9 @@ int tsmbpf_tdi_accept(struct tsmbpf_tdi *tdi, u64 nonce, u32 *fw_error)
 	int ret;
 
 	*fw_error = TSMBPF_FW_OK;
-	mutex_lock(&tdi->lock);
+	ret = tsmbpf_tdi_lock_live(tdi);
+	if (ret)
+		return ret;
 	if (!tdi->vm) {
 		ret = -ENOTCONN;
 		goto out_unlock;
@@ -976,7 +1131,9 @@ int tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error)
 	if (reason >= TSMBPF_UNBIND_REASON_NR)
 		return -EINVAL;
 
-	mutex_lock(&tdi->lock);
+	ret = tsmbpf_tdi_lock_live(tdi);
+	if (ret)
+		return ret;
 	if (!tdi->vm) {
 		ret = -ENOTCONN;
 		goto out_unlock;
@@ -985,25 +1142,29 @@ int tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error)
 
 	t0 = ktime_get_ns();
 	pol = tsmbpf_policy_enter(tdi->platform, &idx);
-	if (tsmbpf_policy_sequences(pol) && pol->ops->unbind) {
+	/*
+	 * A TDI torn down by an unbind whose recover failed only needs the
+	 * recover: the native sequence skips every step done.
+	 */
+	if (tsmbpf_policy_sequences(pol) && pol->ops->unbind &&
+	    !tsmbpf_tdi_torn_down(tdi)) {
 		name = pol->ops->name;
 		done = tsmbpf_policy_unbind(tdi, pol, reason, t0);
 	} else {
 		tdi->cur_gen = tsmbpf_policy_generation();
 	}
-	if (done) {
-		atomic64_inc(&tsmbpf_stats.unbinds_policy);
-	} else {
+	if (!done)
 		ret = tsmbpf_native_unbind(tdi, fw_error);
-		if (!ret)
-			atomic64_inc(&tsmbpf_stats.unbinds_native);
+	if (!ret) {
+		*fw_error = tdi->last_fw_error;
+		ret = tsmbpf_tdi_finish_unbind(tdi, fw_error);
 	}
 	trace_tsmbpf_unbind(tdi, name, ret, t0);
 	tsmbpf_policy_exit(idx);
 	if (ret)
 		goto out_unlock;
-	*fw_error = tdi->last_fw_error;
-	tsmbpf_tdi_finish_unbind(tdi);
+	atomic64_inc(done ? &tsmbpf_stats.unbinds_policy :
+		     &tsmbpf_stats.unbinds_native);
 	tdi->unbinds++;
 	atomic64_inc(&tsmbpf_stats.unbinds);
 out_unlock:
@@ -1050,7 +1211,9 @@ int tsmbpf_tdi_fault(struct tsmbpf_tdi *tdi, u64 gpa, u64 *mapped)
 	int bar, ret;
 
 	*mapped = 0;
-	mutex_lock(&tdi->lock);
+	ret = tsmbpf_tdi_lock_live(tdi);
+	if (ret)
+		return ret;
 	ret = tsmbpf_tdi_can_map(tdi);
 	if (ret)
 		goto out_unlock;
@@ -1080,7 +1243,9 @@ int tsmbpf_tdi_map(struct tsmbpf_tdi *tdi, u32 bar, u64 offset, u64 size,
 		return -EINVAL;
 	if (!size || !PAGE_ALIGNED(offset) || !PAGE_ALIGNED(size))
 		return -EINVAL;
-	mutex_lock(&tdi->lock);
+	ret = tsmbpf_tdi_lock_live(tdi);
+	if (ret)
+		return ret;
 	ret = tsmbpf_tdi_can_map(tdi);
 	if (ret)
 		goto out_unlock;
@@ -1108,7 +1273,9 @@ int tsmbpf_tdi_step_ioctl(struct tsmbpf_tdi *tdi, u32 step, u64 arg,
 	*fw_error = TSMBPF_FW_OK;
 	if (step == TSMBPF_STEP_NONE || step >= TSMBPF_STEP_NR)
 		return -EINVAL;
-	mutex_lock(&tdi->lock);
+	ret = tsmbpf_tdi_lock_live(tdi);
+	if (ret)
+		return ret;
 	if (step == TSMBPF_STEP_DEVICE_ERROR)
 		ret = tsmbpf_tdi_device_error(tdi);
 	else
@@ -1141,7 +1308,8 @@ int tsmbpf_tdi_revoke_gate(struct tsmbpf_tdi *tdi, u32 event, u32 *verdict,
 		return -EINVAL;
 	*verdict = TSMBPF_VERDICT_UNBIND;
 	*by_policy = false;
-	mutex_lock(&tdi->lock);
+	if (tsmbpf_tdi_lock_live(tdi))
+		return -ENOENT;
 	if (!tdi->vm) {
 		mutex_unlock(&tdi->lock);
 		return -ENOTCONN;
@@ -1189,9 +1357,10 @@ void tsmbpf_core_exit(void)
 			tsmbpf_native_unbind(tdi, &fw_error);
 			tsmbpf_tdi_detach_vm(tdi);
 		}
+		tdi->dead = true;
 		mutex_unlock(&tdi->lock);
-		xa_erase(&tsmbpf_tdis, idx);
 		tsmbpf_sysfs_tdi_del(tdi);
+		xa_erase(&tsmbpf_tdis, idx);
 		tsmbpf_tdi_put(tdi);
 	}
 	xa_for_each(&tsmbpf_vms, idx, vm) {

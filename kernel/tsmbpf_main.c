@@ -65,7 +65,8 @@ static long tsmbpf_ioctl_vm_create(void __user *uarg)
 	arg.vm_id = vm->id;
 	ret = tsmbpf_put_arg(uarg, &arg, sizeof(arg));
 	if (ret)
-		tsmbpf_vm_destroy(vm->id);
+		tsmbpf_vm_destroy(vm);	/* this VM, whatever its id names now */
+	tsmbpf_vm_put(vm);
 	return ret;
 }
 
@@ -75,7 +76,7 @@ static long tsmbpf_ioctl_vm_destroy(void __user *uarg)
 	int ret;
 
 	ret = TSMBPF_GET_ARG(arg, vm_id, uarg);
-	return ret ?: tsmbpf_vm_destroy(arg.vm_id);
+	return ret ?: tsmbpf_vm_destroy_id(arg.vm_id);
 }
 
 static long tsmbpf_ioctl_tdi_create(void __user *uarg)
@@ -93,7 +94,8 @@ static long tsmbpf_ioctl_tdi_create(void __user *uarg)
 	arg.tdi_id = tdi->id;
 	ret = tsmbpf_put_arg(uarg, &arg, sizeof(arg));
 	if (ret)
-		tsmbpf_tdi_destroy(tdi->id);
+		tsmbpf_tdi_destroy(tdi);	/* this TDI, whatever its id names now */
+	tsmbpf_tdi_put(tdi);
 	return ret;
 }
 
@@ -103,7 +105,7 @@ static long tsmbpf_ioctl_tdi_destroy(void __user *uarg)
 	int ret;
 
 	ret = TSMBPF_GET_ARG(arg, tdi_id, uarg);
-	return ret ?: tsmbpf_tdi_destroy(arg.tdi_id);
+	return ret ?: tsmbpf_tdi_destroy_id(arg.tdi_id);
 }
 
 static long tsmbpf_ioctl_tdi_bind(void __user *uarg)
@@ -220,7 +222,7 @@ static long tsmbpf_ioctl_vm_info(void __user *uarg)
 	vm = tsmbpf_vm_get(arg.vm_id);
 	if (!vm)
 		return -ENOENT;
-	arg.nr_bound = atomic_read(&vm->nr_bound);
+	arg.nr_bound = READ_ONCE(vm->nr_bound);
 	mutex_lock(&vm->spt.lock);
 	arg.spt_pages = vm->spt.nr_pages;
 	arg.spt_leaves_4k = vm->spt.nr_4k;

@@ -117,7 +117,10 @@ struct tsmbpf_ops {
 	/**
 	 * @init: called once when the policy is attached, before it serves
 	 *
-	 * Return 0 or a negative errno, which refuses the attach.
+	 * Return 0 or a negative errno, which refuses the attach.  A call of
+	 * tsmbpf_error() or an overrun of @timeout_ms refuses it too, even
+	 * if init() returns 0.  A refused init() leaves an exit record in
+	 * each free slot of @platforms, and exit() is called.
 	 *
 	 * Context: process context, may sleep (struct_ops.s).
 	 */
@@ -126,7 +129,14 @@ struct tsmbpf_ops {
 	/**
 	 * @exit: the policy stops serving
 	 * @info: why: an ejection (with the TDI, step, firmware error and
-	 *	message) or TSMBPF_EXIT_UNREG when the operator detached it
+	 *	message), TSMBPF_EXIT_UNREG when the operator detached it,
+	 *	TSMBPF_EXIT_SWAP when a link update replaced it (the message
+	 *	names the successor), or the record of a refused init()
+	 *
+	 * Called exactly once for every init() that ran (or once per attach
+	 * without init()), and after every other callback of the policy
+	 * has returned: none runs after it.  After an ejection it runs from a
+	 * work item, once an SRCU grace period has passed.
 	 *
 	 * Context: process context, must not sleep.
 	 */

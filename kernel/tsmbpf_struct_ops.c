@@ -71,6 +71,7 @@ static const char *tsmbpf_exit_kind_name(u32 kind)
 		[TSMBPF_EXIT_TIMEOUT] = "timeout",
 		[TSMBPF_EXIT_BAD_RETURN] = "bad-return",
 		[TSMBPF_EXIT_INIT] = "init",
+		[TSMBPF_EXIT_SWAP] = "swapped",
 	};
 
 	return kind < TSMBPF_EXIT_KIND_NR ? names[kind] : "?";
@@ -90,8 +91,9 @@ struct tsmbpf_policy *tsmbpf_policy_enter(u32 platform, int *idx)
 
 	*idx = srcu_read_lock(&tsmbpf_srcu);
 	pol = srcu_dereference(tsmbpf_slots[platform], &tsmbpf_srcu);
-	if (pol && (atomic_read(&pol->ejected) ||
-		    (pol->ops->flags & TSMBPF_OPS_F_OBSERVE)))
+	if (pol && atomic_read(&pol->ejected))
+		return NULL;	/* its slots are being cleared */
+	if (pol && (pol->ops->flags & TSMBPF_OPS_F_OBSERVE))
 		return pol->ops->event ? pol : NULL;
 	return pol;
 }
@@ -197,34 +199,53 @@ void tsmbpf_call_error(const char *msg)
 	}
 }
 
-/**
- * tsmbpf_policy_eject - stop a misbehaving policy serving its platforms
- * @call: the call that misbehaved
- * @kind: enum tsmbpf_exit_kind
- * @ret: the callback's return value
- * @step: the first step the core must finish for the policy, or 0
- *
- * Clears the policy's slots (the platforms run native until another policy
- * attaches), records the exit record for each slot, calls the policy's
- * exit() and logs the reason.  The policy's link stays until the operator
- * removes it.  Only the first ejection of a policy counts.
- *
- * Context: process context, inside the SRCU section of @call.
+/*
+ * Call @pol's exit(), once whatever the reasons to call it (an ejection
+ * racing an unregister, a swap of an ejected policy).  exit() is a
+ * callback like the others: its tsmbpf_error() and its deadline are
+ * reported, though there is nothing left to eject.
  */
-void tsmbpf_policy_eject(struct tsmbpf_call *call, u32 kind, s32 ret,
-			 u32 step)
+static void tsmbpf_policy_call_exit(struct tsmbpf_policy *pol,
+				    struct tsmbpf_exit_info *info)
 {
-	struct tsmbpf_policy *pol = call->pol;
-	struct tsmbpf_exit_info *info;
-	int i;
+	struct tsmbpf_call call;
+	u32 kind;
 
-	if (atomic_xchg(&pol->ejected, 1))
+	if (!pol->ops->exit || atomic_xchg(&pol->exited, 1))
 		return;
-	atomic64_inc(&tsmbpf_stats.policy_ejections);
+	tsmbpf_call_begin(&call, pol, NULL, "exit", ktime_get_ns());
+	pol->ops->exit(info);
+	kind = tsmbpf_call_end(&call);
+	if (kind)
+		pr_warn("policy '%s': exit() misbehaved (%s): %s\n",
+			pol->ops->name, tsmbpf_exit_kind_name(kind),
+			call.msg[0] ? call.msg : "-");
+}
 
-	info = kzalloc(sizeof(*info), GFP_KERNEL);
-	if (!info)
-		return;
+/*
+ * An ejection's exit(), after an SRCU grace period: a callback that found
+ * the policy in its slot before the ejection cleared it has returned, and
+ * none can start, so exit() is the policy's last callback.  The ejection
+ * itself runs inside a callback's SRCU section and cannot wait there, as
+ * sched_ext's error exit defers its disable to a work item.
+ */
+static void tsmbpf_policy_exit_workfn(struct work_struct *work)
+{
+	struct tsmbpf_policy *pol = container_of(work, struct tsmbpf_policy,
+						 exit_work);
+
+	synchronize_srcu(&tsmbpf_srcu);
+	tsmbpf_policy_call_exit(pol, &pol->exit_info);
+}
+
+/* Fill @pol's exit record from @call; no allocation. */
+static void tsmbpf_exit_info_fill(struct tsmbpf_policy *pol,
+				  struct tsmbpf_call *call, u32 kind, s32 ret,
+				  u32 step)
+{
+	struct tsmbpf_exit_info *info = &pol->exit_info;
+
+	memset(info, 0, sizeof(*info));
 	info->kind = kind;
 	info->ret = ret;
 	info->platform = call->tdi ? call->tdi->platform :
@@ -239,6 +260,35 @@ void tsmbpf_policy_eject(struct tsmbpf_call *call, u32 kind, s32 ret,
 	strscpy(info->policy, pol->ops->name, sizeof(info->policy));
 	strscpy(info->callback, call->callback, sizeof(info->callback));
 	strscpy(info->msg, call->msg, sizeof(info->msg));
+}
+
+/**
+ * tsmbpf_policy_eject - stop a misbehaving policy serving its platforms
+ * @call: the call that misbehaved
+ * @kind: enum tsmbpf_exit_kind
+ * @ret: the callback's return value
+ * @step: the first step the core must finish for the policy, or 0
+ *
+ * Clears the policy's slots (the platforms run native until another policy
+ * attaches), records the exit record for each slot, logs the reason and
+ * has the policy's exit() called once no callback of it runs any more.
+ * The policy's link stays until the operator removes it.  Only the first
+ * ejection of a policy counts.  Allocates nothing: an ejection cannot
+ * fail.
+ *
+ * Context: process context, inside the SRCU section of @call.
+ */
+void tsmbpf_policy_eject(struct tsmbpf_call *call, u32 kind, s32 ret,
+			 u32 step)
+{
+	struct tsmbpf_policy *pol = call->pol;
+	struct tsmbpf_exit_info *info = &pol->exit_info;
+	int i;
+
+	if (atomic_xchg(&pol->ejected, 1))
+		return;
+	atomic64_inc(&tsmbpf_stats.policy_ejections);
+	tsmbpf_exit_info_fill(pol, call, kind, ret, step);
 
 	mutex_lock(&tsmbpf_slots_lock);
 	for (i = 0; i < TSMBPF_PLAT_NR; i++) {
@@ -257,9 +307,7 @@ void tsmbpf_policy_eject(struct tsmbpf_call *call, u32 kind, s32 ret,
 		info->policy, info->generation, tsmbpf_exit_kind_name(kind),
 		info->callback, info->tdi, ret, step, info->fw_error,
 		info->msg[0] ? info->msg : "-");
-	if (pol->ops->exit)
-		pol->ops->exit(info);
-	kfree(info);
+	queue_work(system_unbound_wq, &pol->exit_work);
 }
 
 int tsmbpf_policy_info(u32 platform, struct tsmbpf_policy_info *pi)
@@ -449,11 +497,45 @@ static struct tsmbpf_policy *tsmbpf_policy_find(void *kdata)
 	return NULL;
 }
 
-/* Wrap @ops and run its init(); the caller publishes it. */
+/*
+ * init() refused the attach: keep an exit record in each slot it would
+ * have served that no other policy holds, and call its exit().
+ */
+static void tsmbpf_policy_init_failed(struct tsmbpf_policy *pol,
+				      struct tsmbpf_call *call, u32 kind,
+				      s32 ret)
+{
+	struct tsmbpf_exit_info *info = &pol->exit_info;
+	int i;
+
+	if (!call->msg[0])
+		snprintf(call->msg, sizeof(call->msg), "init() returned %d",
+			 ret);
+	tsmbpf_exit_info_fill(pol, call, kind, ret, TSMBPF_STEP_NONE);
+	mutex_lock(&tsmbpf_slots_lock);
+	for (i = 0; i < TSMBPF_PLAT_NR; i++) {
+		if (!(pol->ops->platforms & TSMBPF_OPS_PLAT(i)) ||
+		    rcu_access_pointer(tsmbpf_slots[i]))
+			continue;
+		tsmbpf_exits[i] = *info;
+		tsmbpf_exits[i].platform = i;
+	}
+	mutex_unlock(&tsmbpf_slots_lock);
+	pr_warn("policy '%s': init() failed (%s): %s\n", pol->ops->name,
+		tsmbpf_exit_kind_name(kind), info->msg);
+	tsmbpf_policy_call_exit(pol, info);
+}
+
+/*
+ * Wrap @ops and run its init(); the caller publishes it.  init() refuses
+ * the attach by returning an error, calling tsmbpf_error() or overrunning
+ * its deadline, whatever it returns.
+ */
 static struct tsmbpf_policy *tsmbpf_policy_new(struct tsmbpf_ops *ops)
 {
 	struct tsmbpf_policy *pol;
 	struct tsmbpf_call call;
+	u32 kind;
 	s32 ret;
 
 	pol = kzalloc(sizeof(*pol), GFP_KERNEL);
@@ -463,20 +545,19 @@ static struct tsmbpf_policy *tsmbpf_policy_new(struct tsmbpf_ops *ops)
 	pol->timeout_ms = ops->timeout_ms ?: TSMBPF_OPS_TIMEOUT_DEFAULT_MS;
 	pol->deadline_ticks = (u64)pol->timeout_ms * HZ / MSEC_PER_SEC;
 	atomic_set(&pol->ejected, 0);
-	if (ops->init) {
-		tsmbpf_call_begin(&call, pol, NULL, "init", ktime_get_ns());
-		ret = ops->init();
-		tsmbpf_call_end(&call);
-		if (ret) {
-			pr_warn("policy '%s': init() failed: %d%s%s\n",
-				ops->name, ret, call.error ? ": " : "",
-				call.error ? call.msg : "");
-			kfree(pol);
-			return ERR_PTR(ret < 0 && ret >= -MAX_ERRNO ? ret :
-				       -EINVAL);
-		}
-	}
-	return pol;
+	atomic_set(&pol->exited, 0);
+	INIT_WORK(&pol->exit_work, tsmbpf_policy_exit_workfn);
+	if (!ops->init)
+		return pol;
+
+	tsmbpf_call_begin(&call, pol, NULL, "init", ktime_get_ns());
+	ret = ops->init();
+	kind = tsmbpf_call_end(&call);
+	if (!kind && !ret)
+		return pol;
+	tsmbpf_policy_init_failed(pol, &call, kind ?: TSMBPF_EXIT_INIT, ret);
+	kfree(pol);
+	return ERR_PTR(ret < 0 && ret >= -MAX_ERRNO ? ret : -EINVAL);
 }
 
 /*
@@ -523,6 +604,24 @@ static int tsmbpf_slots_claim(struct tsmbpf_policy *pol,
 	return 0;
 }
 
+/*
+ * A policy whose init() succeeded but whose slots were refused: it never
+ * served, but exit() is called once for every init() that ran.
+ */
+static void tsmbpf_policy_refused(struct tsmbpf_policy *pol, int err)
+{
+	struct tsmbpf_exit_info info = {
+		.kind = TSMBPF_EXIT_UNREG,
+		.ret = err,
+		.platform = __ffs(pol->ops->platforms),
+	};
+
+	strscpy(info.policy, pol->ops->name, sizeof(info.policy));
+	snprintf(info.msg, sizeof(info.msg), "not attached: %d", err);
+	tsmbpf_policy_call_exit(pol, &info);
+	kfree(pol);
+}
+
 static int tsmbpf_ops_reg(void *kdata, struct bpf_link *link)
 {
 	struct tsmbpf_policy *pol;
@@ -534,43 +633,46 @@ static int tsmbpf_ops_reg(void *kdata, struct bpf_link *link)
 	mutex_lock(&tsmbpf_slots_lock);
 	ret = tsmbpf_slots_claim(pol, NULL);
 	mutex_unlock(&tsmbpf_slots_lock);
-	if (ret)
-		kfree(pol);
-	else
-		pr_info("policy '%s' attached, generation %llu\n",
-			pol->ops->name, pol->gen);
-	return ret;
+	if (ret) {
+		tsmbpf_policy_refused(pol, ret);
+		return ret;
+	}
+	pr_info("policy '%s' attached, generation %llu\n", pol->ops->name,
+		pol->gen);
+	return 0;
 }
 
+/*
+ * The operator detached @kdata.  exit() is called once, after the last
+ * callback returned: by the ejection's work item if the policy was
+ * ejected (flushed here), else here with an UNREG record.
+ */
 static void tsmbpf_ops_unreg(void *kdata, struct bpf_link *link)
 {
-	struct tsmbpf_exit_info *info;
+	struct tsmbpf_exit_info info = { .kind = TSMBPF_EXIT_UNREG };
 	struct tsmbpf_policy *pol;
 	bool served = false;
 	int i;
 
-	info = kzalloc(sizeof(*info), GFP_KERNEL);
 	mutex_lock(&tsmbpf_slots_lock);
 	pol = tsmbpf_policy_find(kdata);
 	if (!pol) {
 		mutex_unlock(&tsmbpf_slots_lock);
-		kfree(info);
 		return;
 	}
 	list_del(&pol->node);
+	info.generation = pol->gen;
+	strscpy(info.policy, pol->ops->name, sizeof(info.policy));
+	strscpy(info.msg, "detached", sizeof(info.msg));
 	for (i = 0; i < TSMBPF_PLAT_NR; i++) {
 		if (rcu_access_pointer(tsmbpf_slots[i]) != pol)
 			continue;
 		RCU_INIT_POINTER(tsmbpf_slots[i], NULL);
+		if (!served)
+			info.platform = i;
 		served = true;
-		if (!info)
-			continue;
-		info->kind = TSMBPF_EXIT_UNREG;
-		info->platform = i;
-		info->generation = pol->gen;
-		strscpy(info->policy, pol->ops->name, sizeof(info->policy));
-		strscpy(info->msg, "detached", sizeof(info->msg));
-		tsmbpf_exits[i] = *info;
+		tsmbpf_exits[i] = info;
+		tsmbpf_exits[i].platform = i;
 	}
 	if (served)
 		tsmbpf_generation++;
@@ -578,15 +680,23 @@ static void tsmbpf_ops_unreg(void *kdata, struct bpf_link *link)
 	mutex_unlock(&tsmbpf_slots_lock);
 	/* an unbind running on @pol finishes before its programs go */
 	synchronize_srcu_expedited(&tsmbpf_srcu);
-	if (served && info && pol->ops->exit)
-		pol->ops->exit(info);
-	kfree(info);
+	flush_work(&pol->exit_work);
+	if (served)
+		tsmbpf_policy_call_exit(pol, &info);
 	kfree(pol);
 }
 
+/*
+ * A link update replaces @old_kdata by @kdata in one store.  The replaced
+ * policy stops serving, so its exit() is called once, with a
+ * TSMBPF_EXIT_SWAP record naming its successor, after its last callback
+ * returned; the slots' exit records are left alone: they keep the last
+ * time a platform fell back to native, which a swap never does.
+ */
 static int tsmbpf_ops_update(void *kdata, void *old_kdata,
 			     struct bpf_link *link)
 {
+	struct tsmbpf_exit_info info = { .kind = TSMBPF_EXIT_SWAP };
 	struct tsmbpf_policy *pol, *old;
 	int ret;
 
@@ -596,15 +706,26 @@ static int tsmbpf_ops_update(void *kdata, void *old_kdata,
 	mutex_lock(&tsmbpf_slots_lock);
 	old = tsmbpf_policy_find(old_kdata);
 	ret = tsmbpf_slots_claim(pol, old);
-	if (!ret && old)
+	if (!ret && old) {
 		list_del(&old->node);
+		info.platform = __ffs(old->ops->platforms);
+		info.generation = old->gen;
+		strscpy(info.policy, old->ops->name, sizeof(info.policy));
+		snprintf(info.msg, sizeof(info.msg),
+			 "replaced by '%s' (generation %llu)", pol->ops->name,
+			 pol->gen);
+	}
 	mutex_unlock(&tsmbpf_slots_lock);
 	if (ret) {
-		kfree(pol);
+		tsmbpf_policy_refused(pol, ret);
 		return ret;
 	}
 	/* callbacks still running on @old finish before it is freed */
 	synchronize_srcu_expedited(&tsmbpf_srcu);
+	if (!old)
+		return 0;
+	flush_work(&old->exit_work);
+	tsmbpf_policy_call_exit(old, &info);
 	kfree(old);
 	return 0;
 }

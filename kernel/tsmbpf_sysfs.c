@@ -182,13 +182,12 @@ static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t vm_show(struct kobject *kobj, struct kobj_attribute *attr,
 		       char *buf)
 {
-	struct tsmbpf_tdi *tdi = to_tdi(kobj);
-	u32 id;
-
-	mutex_lock(&tdi->lock);
-	id = tdi->vm ? tdi->vm->id : 0;
-	mutex_unlock(&tdi->lock);
-	return sysfs_emit(buf, "%u\n", id);
+	/*
+	 * No tdi->lock: a destroy holds it no longer than its checks, but a
+	 * reader that waited on it here while the destroy waited in
+	 * kobject_del() for this reader would hang both.
+	 */
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_tdi(kobj)->vm_id));
 }
 
 static ssize_t mmio_pages_show(struct kobject *kobj,

@@ -438,6 +438,7 @@ static const char *exit_kind_name(uint32_t kind)
 		[TSMBPF_EXIT_TIMEOUT] = "timeout",
 		[TSMBPF_EXIT_BAD_RETURN] = "bad-return",
 		[TSMBPF_EXIT_INIT] = "init",
+		[TSMBPF_EXIT_SWAP] = "swapped",
 	};
 
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";

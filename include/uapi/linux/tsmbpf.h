@@ -88,6 +88,7 @@ enum tsmbpf_exit_kind {
 	TSMBPF_EXIT_TIMEOUT	= 4,	/* a callback overran timeout_ms */
 	TSMBPF_EXIT_BAD_RETURN	= 5,	/* a callback returned a bad value */
 	TSMBPF_EXIT_INIT	= 6,	/* init() failed */
+	TSMBPF_EXIT_SWAP	= 7,	/* replaced by a link update */
 	TSMBPF_EXIT_KIND_NR,
 };
 
