@@ -42,7 +42,7 @@ KERNEL_SRCS := $(wildcard $(TOP)/kernel/*.c $(TOP)/kernel/*.h) $(TOP)/kernel/Kbu
 UAPI := $(TOP)/include/uapi/linux/tsmbpf.h
 TSMBPF_KO := $(O)/kernel/tsmbpf.ko
 TESTMOD_SRCS := $(wildcard $(TOP)/tests/modules/*.c) $(TOP)/tests/modules/Kbuild
-TESTMOD_KO := $(O)/tests/modules/tsmbpf_splat.ko
+TESTMOD_KO := $(O)/tests/modules/tsmbpf_splat.ko $(O)/tests/modules/tsmbpf_failslab.ko
 
 VMLINUX_H := $(O)/bpf/vmlinux.h
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
@@ -133,7 +133,7 @@ $(TSMBPF_KO): $(KERNEL_SRCS) $(UAPI)
 	$(Q)$(MAKE) -C $(KDIR) M=$(O)/kernel TSMBPF_INCLUDE=$(TOP)/include \
 		$(if $(filter 1,$(V)),V=1,-s) modules
 
-$(TESTMOD_KO): $(TESTMOD_SRCS)
+$(TESTMOD_KO) &: $(TESTMOD_SRCS)
 	$(call msg,MODULE,$@)
 	$(Q)mkdir -p $(O)/tests/modules && for f in $(TESTMOD_SRCS); do ln -sf $$f $(O)/tests/modules/; done
 	$(Q)$(MAKE) -C $(KDIR) M=$(O)/tests/modules $(if $(filter 1,$(V)),V=1,-s) modules

@@ -295,3 +295,40 @@ trace_count() {
 	assert_torn_down "$tdi"
 	assert_equal "$(counter unbinds)" "$((u0 + 1))"
 }
+
+# failslab_arm SIZE COUNT: the next COUNT kmalloc()s of SIZE bytes made by
+# tsmbpf.ko's own code fail (tests/modules/tsmbpf_failslab.c)
+failslab_arm() {
+	local base len
+	grep -q '^tsmbpf_failslab ' /proc/modules ||
+		insmod "$MODDIR/tsmbpf_failslab.ko"
+	read -r len base < <(awk '$1 == "tsmbpf" { print $2, $6 }' /proc/modules)
+	echo "$1 $2 $base $len" >/sys/kernel/debug/tsmbpf_failslab/fail
+}
+
+# btf_size STRUCT: the size of a struct of tsmbpf.ko, from its BTF
+btf_size() {
+	bpftool btf dump file /sys/kernel/btf/tsmbpf |
+		sed -n "s/.*STRUCT '$1' size=\([0-9]*\).*/\1/p"
+}
+
+@test "an ejection allocates nothing: with that kzalloc failing it still ejects" {
+	size=$(btf_size tsmbpf_exit_info)
+	[ -n "$size" ]
+	run tsmctl policy load "$TPOLDIR/bad_wrong_order.bpf.o"
+	assert_success
+	vm=$(tsmctl vm create)
+	tdi=$(new_tdi tdx 76:00.0)
+	bind_run "$tdi" "$vm"
+	e0=$(counter policy_ejections)
+	# every allocation of an exit record by tsmbpf.ko fails from here
+	failslab_arm "$size" 100
+	run tsmctl dev unbind "$tdi"
+	assert_success
+	echo "0 0 0 0" >/sys/kernel/debug/tsmbpf_failslab/fail
+	assert_torn_down "$tdi"
+	assert_equal "$(counter policy_ejections)" "$((e0 + 1))"
+	assert_equal "$(slot tdx)" "-"
+	exit_record tdx | jq -e '.kind == "invariant" and .policy == "bad_wrong_order"'
+	rmmod tsmbpf_failslab
+}
