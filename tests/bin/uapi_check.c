@@ -2,7 +2,9 @@
 /*
  * uapi_check: malformed input on /dev/tsmbpf, run as root in the guest.
  * Every case must fail with the documented errno and change nothing (the
- * core's object counts and counters are compared before and after).
+ * core's object counts and counters are compared before and after).  The
+ * calls without CAP_SYS_ADMIN run in a child that drops to nobody; the
+ * parent, still root, takes the snapshots around it.
  * TAP output.  Needs one existing TDI and VM ids passed on the command line:
  *   uapi_check TDI VM
  */
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/tsmbpf.h>
@@ -40,11 +43,33 @@ static struct tsmbpf_stats snap(void)
 	return st;
 }
 
+/* Every counter of @a and @b equal; each one that is not is a TAP comment. */
 static int same(const struct tsmbpf_stats *a, const struct tsmbpf_stats *b)
 {
-	return a->nr_vms == b->nr_vms && a->nr_tdis == b->nr_tdis &&
-	       a->binds == b->binds && a->unbinds == b->unbinds &&
-	       a->spt_pages == b->spt_pages;
+	static const struct {
+		const char *name;
+		size_t off;
+	} fields[] = {
+#define F(x) { #x, offsetof(struct tsmbpf_stats, x) }
+		F(nr_vms), F(nr_tdis), F(binds), F(unbinds), F(unbinds_native),
+		F(unbinds_policy), F(policy_ejections), F(fw_calls),
+		F(fw_refused), F(spt_pages), F(faults), F(spt_kept_pages),
+#undef F
+	};
+	int eq = 1;
+	size_t i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		__u64 x = *(const __u64 *)((const char *)a + fields[i].off);
+		__u64 y = *(const __u64 *)((const char *)b + fields[i].off);
+
+		if (x != y) {
+			printf("# %s changed: %llu -> %llu\n", fields[i].name,
+			       (unsigned long long)x, (unsigned long long)y);
+			eq = 0;
+		}
+	}
+	return eq;
 }
 
 /* Expect ioctl(req, arg) to fail with @want and leave the core as it was. */
@@ -57,6 +82,76 @@ static void expect(unsigned long req, void *arg, int want, const char *what)
 	err = ret ? errno : 0;
 	after = snap();
 	ok(ret == -1 && err == want && same(&before, &after), what, err);
+}
+
+/*
+ * A caller without CAP_SYS_ADMIN, on an fd root opened: refused with EPERM
+ * and nothing changes.  The stats snapshot needs root, so a child drops to
+ * nobody for the calls and reports each result through a pipe, and the
+ * parent takes the snapshots before and after.
+ */
+static void unprivileged(void)
+{
+	struct { int ret, err; } res[2] = { { 0, 0 }, { 0, 0 } };
+	struct tsmbpf_stats before = snap(), after;
+	int pfd[2], status = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(pfd)) {
+		perror("pipe");
+		exit(2);
+	}
+	fflush(stdout);	/* the child must not print the parent's buffer */
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		exit(2);
+	}
+	if (pid == 0) {
+		struct tsmbpf_vm_create vc = { .argsz = sizeof(vc) };
+		struct tsmbpf_stats st = { .argsz = sizeof(st) };
+
+		close(pfd[0]);
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534)) {
+			perror("setresuid");
+			_exit(3);
+		}
+		res[0].ret = ioctl(fd, TSMBPF_VM_CREATE, &vc);
+		res[0].err = res[0].ret ? errno : 0;
+		res[1].ret = ioctl(fd, TSMBPF_STATS, &st);
+		res[1].err = res[1].ret ? errno : 0;
+		_exit(write(pfd[1], res, sizeof(res)) == sizeof(res) ? 0 : 4);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], res, sizeof(res));
+	close(pfd[0]);
+	if (waitpid(pid, &status, 0) != pid) {
+		perror("waitpid");
+		exit(2);
+	}
+	after = snap();
+
+	nr++;
+	if (n != sizeof(res) || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		nr_failed++;
+		printf("not ok %d - child without CAP_SYS_ADMIN ran (read %zd, status 0x%x)\n",
+		       nr, n, status);
+	} else {
+		printf("ok %d - child without CAP_SYS_ADMIN ran\n", nr);
+	}
+	ok(res[0].ret == -1 && res[0].err == EPERM,
+	   "VM_CREATE without CAP_SYS_ADMIN", res[0].err);
+	ok(res[1].ret == -1 && res[1].err == EPERM,
+	   "STATS without CAP_SYS_ADMIN", res[1].err);
+	nr++;
+	if (same(&before, &after)) {
+		printf("ok %d - calls without CAP_SYS_ADMIN change nothing\n", nr);
+	} else {
+		nr_failed++;
+		printf("not ok %d - calls without CAP_SYS_ADMIN change nothing\n", nr);
+	}
 }
 
 int main(int argc, char **argv)
@@ -158,24 +253,7 @@ int main(int argc, char **argv)
 	expect(TSMBPF_TDI_INFO, (void *)16, EFAULT, "TDI_INFO bad pointer");
 	expect(_IO(TSMBPF_TYPE, 0xff), &ti, ENOTTY, "unknown ioctl");
 
-	/* a caller without CAP_SYS_ADMIN, on an fd root opened */
-	{
-		struct tsmbpf_stats before = snap(), after;
-		int ret, err;
-
-		if (setresuid(65534, 65534, 65534)) {
-			perror("setresuid");
-			return 2;
-		}
-		vc = (struct tsmbpf_vm_create){ .argsz = sizeof(vc) };
-		ret = ioctl(fd, TSMBPF_VM_CREATE, &vc);
-		err = ret ? errno : 0;
-		ok(ret == -1 && err == EPERM, "VM_CREATE without CAP_SYS_ADMIN", err);
-		ret = ioctl(fd, TSMBPF_STATS, &after);
-		err = ret ? errno : 0;
-		ok(ret == -1 && err == EPERM, "STATS without CAP_SYS_ADMIN", err);
-		(void)before;
-	}
+	unprivileged();
 	printf("1..%d\n", nr);
 	return nr_failed ? 1 : 0;
 }
