@@ -26,6 +26,9 @@ setup() {
 
 teardown() {
 	echo 0 >/sys/kernel/debug/tsmbpf_emu/latency_us
+	if grep -q '^tsmbpf_failslab ' /proc/modules; then
+		rmmod tsmbpf_failslab
+	fi
 	tsmbpf_cleanup_objects
 }
 
@@ -66,6 +69,16 @@ race() {
 
 @test "race: concurrent creates of one BDF: exactly one succeeds" {
 	race dup-bdf
+}
+
+@test "race: creates of one BDF while the id allocation drops the XArray lock" {
+	# an XArray allocates its nodes under its lock with GFP_NOWAIT and
+	# drops the lock only if that fails: make it fail, for tsmbpf_race
+	insmod "$MODDIR/tsmbpf_failslab.ko"
+	echo "tsmbpf_race 1000000" >/sys/kernel/debug/tsmbpf_failslab/fail_xa_node
+	race dup-bdf
+	read -r _ _ forced </sys/kernel/debug/tsmbpf_failslab/fail_xa_node
+	[ "$forced" -gt 0 ] || fail "no node allocation took the unlocked path"
 }
 
 @test "a bind queued behind a destroy of its TDI fails: destroyed TDIs refuse operations" {
@@ -330,5 +343,4 @@ btf_size() {
 	assert_equal "$(counter policy_ejections)" "$((e0 + 1))"
 	assert_equal "$(slot tdx)" "-"
 	exit_record tdx | jq -e '.kind == "invariant" and .policy == "bad_wrong_order"'
-	rmmod tsmbpf_failslab
 }

@@ -10,10 +10,17 @@
  * "0 0 0 0" disarms.  Reading it shows "SIZE LEFT FAILED": the calls still
  * to fail and the calls failed so far.
  *
- * Two kretprobes, on __kmalloc_cache_noprof() (constant sizes) and
- * __kmalloc_noprof(): the entry handler picks the call by its size and its
- * caller's return address, the return handler frees what the allocator
- * returned and returns NULL instead, so nothing leaks.
+ * /sys/kernel/debug/tsmbpf_failslab/fail_xa_node takes "COMM COUNT": the
+ * next COUNT non-blocking allocations of an XArray node by tasks named COMM
+ * fail.  An XArray allocates a node under its lock with GFP_NOWAIT first,
+ * and only when that fails drops the lock to allocate with the caller's
+ * flags (__xas_nomem()): this forces the unlocked path, which is otherwise
+ * taken only under memory pressure.
+ *
+ * Kretprobes on __kmalloc_cache_noprof() (constant sizes),
+ * __kmalloc_noprof() and kmem_cache_alloc_lru_noprof(): the entry handler
+ * picks the call, the return handler frees what the allocator returned and
+ * returns NULL instead, so nothing leaks.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,12 +30,17 @@
 #include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/sched.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 
 static struct dentry *failslab_dir;
 static unsigned long fail_size, fail_base, fail_len;
 static atomic_t fail_left = ATOMIC_INIT(0);
 static atomic_t failed = ATOMIC_INIT(0);
+static char node_comm[TASK_COMM_LEN];
+static atomic_t node_left = ATOMIC_INIT(0);
 
 /* Pick the call: @size asked for, from the armed range, while any are left. */
 static int failslab_pick(struct pt_regs *regs, size_t size)
@@ -54,6 +66,24 @@ static int failslab_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return failslab_pick(regs, regs_get_kernel_argument(regs, 0));
 }
 
+/*
+ * kmem_cache_alloc_lru_noprof(struct kmem_cache *s, struct list_lru *lru,
+ *			       gfp_t gfp): an XArray node, without reclaim
+ */
+static int failslab_node_entry(struct kretprobe_instance *ri,
+			       struct pt_regs *regs)
+{
+	struct kmem_cache *s = (void *)regs_get_kernel_argument(regs, 0);
+	gfp_t gfp = regs_get_kernel_argument(regs, 2);
+
+	if (atomic_read(&node_left) <= 0 ||
+	    strncmp(current->comm, node_comm, TASK_COMM_LEN) ||
+	    (gfp & __GFP_DIRECT_RECLAIM) ||
+	    kmem_cache_size(s) != sizeof(struct xa_node))
+		return 1;
+	return atomic_dec_if_positive(&node_left) < 0;
+}
+
 static int failslab_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	kfree((void *)regs_return_value(regs));
@@ -72,6 +102,12 @@ static struct kretprobe failslab_probes[] = {
 	{
 		.kp.symbol_name = "__kmalloc_noprof",
 		.entry_handler = failslab_entry,
+		.handler = failslab_ret,
+		.maxactive = 64,
+	},
+	{
+		.kp.symbol_name = "kmem_cache_alloc_lru_noprof",
+		.entry_handler = failslab_node_entry,
 		.handler = failslab_ret,
 		.maxactive = 64,
 	},
@@ -118,6 +154,44 @@ static const struct file_operations fail_fops = {
 	.llseek = default_llseek,
 };
 
+static ssize_t fail_xa_node_write(struct file *file, const char __user *ubuf,
+				  size_t len, loff_t *ppos)
+{
+	char buf[64], comm[TASK_COMM_LEN];
+	unsigned int count;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (sscanf(buf, "%15s %u", comm, &count) != 2)
+		return -EINVAL;
+	atomic_set(&node_left, 0);
+	strscpy(node_comm, comm, sizeof(node_comm));
+	atomic_set(&failed, 0);
+	atomic_set(&node_left, count);
+	return len;
+}
+
+static ssize_t fail_xa_node_read(struct file *file, char __user *ubuf,
+				 size_t len, loff_t *ppos)
+{
+	char buf[64];
+	int n;
+
+	n = scnprintf(buf, sizeof(buf), "%s %d %d\n", node_comm,
+		      atomic_read(&node_left), atomic_read(&failed));
+	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
+}
+
+static const struct file_operations fail_xa_node_fops = {
+	.owner = THIS_MODULE,
+	.write = fail_xa_node_write,
+	.read = fail_xa_node_read,
+	.llseek = default_llseek,
+};
+
 static int __init failslab_init(void)
 {
 	int i, ret;
@@ -134,6 +208,8 @@ static int __init failslab_init(void)
 	}
 	failslab_dir = debugfs_create_dir("tsmbpf_failslab", NULL);
 	debugfs_create_file("fail", 0600, failslab_dir, NULL, &fail_fops);
+	debugfs_create_file("fail_xa_node", 0600, failslab_dir, NULL,
+			    &fail_xa_node_fops);
 	return 0;
 }
 
