@@ -111,6 +111,79 @@ race() {
 	assert_torn_down "$tdi2"
 }
 
+@test "a late destroy never removes the TDI that reused the destroyed id" {
+	vm=$(tsmctl vm create)
+	tdi=$(new_tdi tdx 79:00.0)
+	bind_run "$tdi" "$vm"
+	echo 400000 >/sys/kernel/debug/tsmbpf_emu/latency_us
+	tsmctl dev unbind "$tdi" >/dev/null &
+	unbind=$!
+	sleep 0.5
+	tsmctl dev destroy "$tdi" >/tmp/destroy1.out 2>&1 &
+	d1=$!
+	sleep 0.3
+	# holds the lock for one firmware call after the first destroy (it
+	# is refused: the TDI is unlocked by then)
+	tsmctl dev step "$tdi" tdi_stop >/dev/null 2>&1 &
+	step=$!
+	sleep 0.3
+	tsmctl dev destroy "$tdi" >/tmp/destroy2.out 2>&1 &
+	d2=$!
+	# the moment the first destroy is done, a create may reuse the id
+	run retry 5 test ! -e "$SYSFS/tdis/$tdi"
+	assert_success
+	new=$(new_tdi tdx 79:00.1)
+	wait "$unbind"
+	s1=0 s2=0
+	wait "$d1" || s1=$?
+	wait "$step" || true
+	wait "$d2" || s2=$?
+	echo 0 >/sys/kernel/debug/tsmbpf_emu/latency_us
+	cat /tmp/destroy1.out /tmp/destroy2.out
+	echo "destroys: $s1 $s2; new tdi $new (old id $tdi)"
+	[ $((s1 == 0)) -ne $((s2 == 0)) ] || fail "destroys returned $s1 and $s2"
+	run tsmctl -j dev show "$new"
+	assert_success
+	echo "$output" | jq -e '.bdf == "0000:79:00.1"'
+	assert_equal "$(cat "$SYSFS/nr_tdis")" 1
+	run tsmctl dev destroy "$new"
+	assert_success
+	# nothing of either is left: the BDFs and the id are free
+	tdi3=$(new_tdi tdx 79:00.1)
+	tsmctl dev destroy "$tdi3"
+}
+
+@test "exit() runs once when an ejection races the policy's unload" {
+	echo >/sys/kernel/tracing/trace
+	run tsmctl policy load "$TPOLDIR/bad_order_exit.bpf.o"
+	assert_success
+	vm=$(tsmctl vm create)
+	tdi=$(new_tdi tdx 78:00.0)
+	bind_run "$tdi" "$vm"
+	slow_firmware
+	# the policy's unbind, four slow steps, ends in an ejection ...
+	tsmctl dev unbind "$tdi" >/dev/null &
+	unbind=$!
+	sleep 0.3
+	# ... while the operator unloads it: the unload clears the slot
+	# first and waits for the unbind
+	run tsmctl policy unload bad_order_exit
+	assert_success
+	wait "$unbind"
+	echo 0 >/sys/kernel/debug/tsmbpf_emu/latency_us
+	assert_torn_down "$tdi"
+	# the struct_ops map goes once unregistration is over
+	run retry 10 no_struct_ops bad_order_exit
+	assert_success
+	grep 'tsmbpf-test bad_order_exit' /sys/kernel/tracing/trace || true
+	assert_equal "$(trace_count 'tsmbpf-test bad_order_exit exit')" 1
+}
+
+# no_struct_ops NAME: no struct_ops map of that name is left
+no_struct_ops() {
+	! bpftool -j struct_ops show | jq -e --arg n "$1" 'select(.name == $n)' >/dev/null
+}
+
 @test "a bind queued behind its VM's destroy fails: destroyed VMs take no TDI" {
 	vm=$(tsmctl vm create)
 	vm2=$(tsmctl vm create)
