@@ -88,6 +88,13 @@ struct tsmbpf_vm {
  * @call_task: the task running @call (compared, never dereferenced, by
  *	tsmbpf_error() looking for its own call)
  * @be: the platform backend, pinned for the TDI's life
+ * @host: the host driver of the PCI function the TDI stands for, pinned
+ *	for the TDI's life; NULL for a synthetic TDI
+ * @host_data: the host driver's device, NULL once the function is gone
+ * @pci_bar: PCI BAR number of each BAR of a PCI TDI
+ * @host_events: host events gated on the TDI
+ * @host_private: host access to the function's BARs is revoked (from
+ *	mmio_map until mmio_recover); read without @lock by the host driver
  * @dead: destroyed; every operation refuses it with -ENOENT.  Set once,
  *	under @lock, by the destroy that wins
  * @lock: serialises bind, accept, unbind and the steps of a policy
@@ -122,6 +129,11 @@ struct tsmbpf_tdi {
 	struct tsmbpf_call *call;
 	struct task_struct *call_task;
 	const struct tsmbpf_backend_ops *be;
+	const struct tsmbpf_host_ops *host;
+	void *host_data;
+	u32 pci_bar[TSMBPF_MAX_BARS];
+	u32 host_events;
+	bool host_private;
 	bool dead;
 	struct mutex lock;	/* serialises operations on the TDI */
 	struct kref kref;
@@ -165,6 +177,61 @@ struct tsmbpf_backend_ops {
 int tsmbpf_backend_register(const struct tsmbpf_backend_ops *ops);
 void tsmbpf_backend_unregister(const struct tsmbpf_backend_ops *ops);
 
+/**
+ * struct tsmbpf_host_ops - a host driver whose PCI functions can be TDIs
+ * @owner: module implementing it; pinned while its functions have TDIs
+ * @name: driver name, shown with the TDI
+ * @attach: link the function at @bdf to @tdi: fill @tdi's @nr_bars,
+ *	@bar_size, @pci_bar, @devset and @host_data, taking a reference on
+ *	@tdi that @detach drops.  Return 0, -ENOENT if no such function is
+ *	on the driver, -EBUSY if it has a TDI already, -EINVAL if it has no
+ *	memory BAR, -ERANGE if a BAR is over TSMBPF_BAR_MAX.
+ *	Context: process context, no tsmbpf lock held.
+ * @detach: unlink @tdi from its function: the TDI was destroyed.
+ *	Context: process context, no tsmbpf lock held.
+ * @mmio_private: @tdi's MMIO turned private (@private true, mmio_map) or
+ *	shared again (false, mmio_recover): revoke host access to the BARs
+ *	(zap user mappings, refuse mmap and refaults) or restore it.
+ *	Context: process context, @tdi->lock held: must not take locks the
+ *	host's event paths hold while entering the gate.
+ */
+struct tsmbpf_host_ops {
+	struct module *owner;
+	const char *name;
+	int (*attach)(u32 bdf, struct tsmbpf_tdi *tdi);
+	void (*detach)(struct tsmbpf_tdi *tdi);
+	void (*mmio_private)(struct tsmbpf_tdi *tdi, bool private);
+};
+
+int tsmbpf_host_register(const struct tsmbpf_host_ops *ops);
+void tsmbpf_host_unregister(const struct tsmbpf_host_ops *ops);
+
+/**
+ * struct tsmbpf_host_ev - a gated host event in progress
+ * @event: enum tsmbpf_host_event
+ * @verdict: enum tsmbpf_verdict applied
+ * @rebind_vm: the VM to bind again after the event (TSMBPF_VERDICT_REBIND)
+ * @vbdf: guest BDF of that bind
+ * @viommu: vIOMMU type of that bind
+ * @lazy: lazy MMIO mapping of that bind
+ */
+struct tsmbpf_host_ev {
+	u32 event;
+	u32 verdict;
+	struct tsmbpf_vm *rebind_vm;
+	u32 vbdf;
+	u32 viommu;
+	bool lazy;
+};
+
+int tsmbpf_host_event_begin(struct tsmbpf_tdi *tdi, u32 event,
+			    struct tsmbpf_host_ev *ev);
+void tsmbpf_host_event_end(struct tsmbpf_tdi *tdi,
+			   struct tsmbpf_host_ev *ev, int result);
+void tsmbpf_host_reset_done(struct tsmbpf_tdi *tdi);
+void tsmbpf_host_gone(struct tsmbpf_tdi *tdi);
+void tsmbpf_tdi_hold(struct tsmbpf_tdi *tdi);
+
 /* Counters, exported in sysfs and through TSMBPF_STATS. */
 struct tsmbpf_counters {
 	atomic64_t binds;
@@ -207,6 +274,13 @@ int tsmbpf_tdi_revoke_gate(struct tsmbpf_tdi *tdi, u32 event, u32 *verdict,
 			   bool *by_policy);
 int tsmbpf_tdi_accept(struct tsmbpf_tdi *tdi, u64 nonce, u32 *fw_error);
 int tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error);
+int __tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error);
+int tsmbpf_tdi_lock_live(struct tsmbpf_tdi *tdi);
+int tsmbpf_gate_verdict(struct tsmbpf_tdi *tdi, u32 event, u32 *verdict,
+			bool *by_policy);
+int tsmbpf_host_attach(struct tsmbpf_tdi *tdi, u32 bdf);
+void tsmbpf_host_detach(struct tsmbpf_tdi *tdi);
+void tsmbpf_host_mmio(struct tsmbpf_tdi *tdi, bool private);
 int tsmbpf_list(u32 what, u32 *ids, u32 room, u32 *count);
 u64 tsmbpf_nr_vms(void);
 u64 tsmbpf_nr_tdis(void);

@@ -223,6 +223,8 @@ static void tsmbpf_tdi_release(struct kref *kref)
 
 	if (tdi->be)
 		module_put(tdi->be->owner);
+	if (tdi->host)
+		module_put(tdi->host->owner);
 	mutex_destroy(&tdi->lock);
 	kfree(tdi);
 }
@@ -250,7 +252,7 @@ EXPORT_SYMBOL_GPL(tsmbpf_tdi_get);
  * Take @tdi's lock for an operation; a destroyed TDI refuses every
  * operation.
  */
-static int tsmbpf_tdi_lock_live(struct tsmbpf_tdi *tdi)
+int tsmbpf_tdi_lock_live(struct tsmbpf_tdi *tdi)
 {
 	mutex_lock(&tdi->lock);
 	if (unlikely(tdi->dead)) {
@@ -383,20 +385,24 @@ struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg)
 
 	if (arg->platform >= TSMBPF_PLAT_NR)
 		return ERR_PTR(-EINVAL);
-	if (!arg->nr_bars || arg->nr_bars > TSMBPF_MAX_BARS)
+	if (arg->flags & TSMBPF_TDI_CREATE_PCI) {
+		/* the function's BARs, not the caller's */
+		if (arg->nr_bars || memchr_inv(arg->bar_size, 0,
+					       sizeof(arg->bar_size)))
+			return ERR_PTR(-EINVAL);
+	} else if (!arg->nr_bars || arg->nr_bars > TSMBPF_MAX_BARS) {
 		return ERR_PTR(-EINVAL);
-	for (i = 0; i < TSMBPF_MAX_BARS; i++) {
+	}
+	for (i = 0; i < arg->nr_bars && i < TSMBPF_MAX_BARS; i++) {
 		u64 sz = arg->bar_size[i];
 
-		if (i >= arg->nr_bars) {
-			if (sz)
-				return ERR_PTR(-EINVAL);
-			continue;
-		}
 		if (sz < TSMBPF_BAR_MIN || sz > TSMBPF_BAR_MAX ||
 		    !is_power_of_2(sz))
 			return ERR_PTR(-ERANGE);
 	}
+	for (; i < TSMBPF_MAX_BARS; i++)
+		if (arg->bar_size[i])
+			return ERR_PTR(-EINVAL);
 
 	tdi = kzalloc(sizeof(*tdi), GFP_KERNEL);
 	if (!tdi)
@@ -406,7 +412,6 @@ struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg)
 	tdi->devset = arg->devset;
 	tdi->nr_bars = arg->nr_bars;
 	memcpy(tdi->bar_size, arg->bar_size, sizeof(tdi->bar_size));
-	tsmbpf_tdi_layout(tdi);
 	tdi->state = TSMBPF_TDISP_CONFIG_UNLOCKED;
 	tdi->res = TSMBPF_RES_SHARED_MMIO;
 	mutex_init(&tdi->lock);
@@ -419,8 +424,17 @@ struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg)
 		tsmbpf_tdi_put(tdi);
 		return ERR_PTR(-ENODEV);
 	}
+	if (arg->flags & TSMBPF_TDI_CREATE_PCI) {
+		ret = tsmbpf_host_attach(tdi, arg->bdf);
+		if (ret) {
+			tsmbpf_tdi_put(tdi);
+			return ERR_PTR(ret);
+		}
+	}
+	tsmbpf_tdi_layout(tdi);
 	ret = tsmbpf_tdi_publish(tdi);
 	if (ret) {
+		tsmbpf_host_detach(tdi);
 		tsmbpf_tdi_put(tdi);
 		return ERR_PTR(ret);
 	}
@@ -449,6 +463,7 @@ int tsmbpf_tdi_destroy(struct tsmbpf_tdi *tdi)
 	mutex_unlock(&tdi->lock);
 	if (ret)
 		return ret;
+	tsmbpf_host_detach(tdi);
 	/* waits for sysfs readers: not under tdi->lock */
 	tsmbpf_sysfs_tdi_del(tdi);
 	xa_cmpxchg(&tsmbpf_tdis, tdi->id, tdi, NULL, 0);
@@ -584,6 +599,7 @@ static int tsmbpf_apply(struct tsmbpf_tdi *tdi, u32 step)
 				return ret;
 		}
 		tdi->mmio_assigned = true;
+		tsmbpf_host_mmio(tdi, true);
 		break;
 	case TSMBPF_STEP_DMA_SETUP:
 		tdi->res |= TSMBPF_RES_DMA;
@@ -618,6 +634,7 @@ static int tsmbpf_apply(struct tsmbpf_tdi *tdi, u32 step)
 		break;
 	case TSMBPF_STEP_MMIO_RECOVER:
 		tdi->res |= TSMBPF_RES_SHARED_MMIO;
+		tsmbpf_host_mmio(tdi, false);
 		break;
 	case TSMBPF_STEP_KEY_PURGE:
 		break;
@@ -997,6 +1014,10 @@ int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm,
 		ret = -EBUSY;
 		goto out_unlock;
 	}
+	if (tdi->host && !tdi->host_data) {
+		ret = -ENODEV;	/* its PCI function was removed */
+		goto out_unlock;
+	}
 	if (!tsmbpf_tdi_torn_down(tdi)) {
 		ret = -EBADFD;
 		goto out_unlock;
@@ -1108,8 +1129,8 @@ static bool tsmbpf_policy_unbind(struct tsmbpf_tdi *tdi,
 }
 
 /**
- * tsmbpf_tdi_unbind - tear @tdi down and leave it shared
- * @tdi: the TDI
+ * __tsmbpf_tdi_unbind - tear @tdi down and leave it shared
+ * @tdi: the TDI, bound
  * @reason: enum tsmbpf_unbind_reason
  * @fw_error: out, the last platform error seen
  *
@@ -1118,8 +1139,10 @@ static bool tsmbpf_policy_unbind(struct tsmbpf_tdi *tdi,
  * does.  Either way the TDI ends CONFIG_UNLOCKED and shared, unless the
  * firmware keeps refusing a step: then the TDI stays bound and the error
  * is returned, so that the unbind can be retried.
+ *
+ * Context: process context, @tdi->lock held.
  */
-int tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error)
+int __tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error)
 {
 	struct tsmbpf_policy *pol;
 	const char *name = "native";
@@ -1127,17 +1150,10 @@ int tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error)
 	int idx, ret = 0;
 	u64 t0;
 
+	lockdep_assert_held(&tdi->lock);
 	*fw_error = TSMBPF_FW_OK;
-	if (reason >= TSMBPF_UNBIND_REASON_NR)
-		return -EINVAL;
-
-	ret = tsmbpf_tdi_lock_live(tdi);
-	if (ret)
-		return ret;
-	if (!tdi->vm) {
-		ret = -ENOTCONN;
-		goto out_unlock;
-	}
+	if (!tdi->vm)
+		return -ENOTCONN;
 	tdi->last_fw_error = TSMBPF_FW_OK;
 
 	t0 = ktime_get_ns();
@@ -1162,12 +1178,25 @@ int tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error)
 	trace_tsmbpf_unbind(tdi, name, ret, t0);
 	tsmbpf_policy_exit(idx);
 	if (ret)
-		goto out_unlock;
+		return ret;
 	atomic64_inc(done ? &tsmbpf_stats.unbinds_policy :
 		     &tsmbpf_stats.unbinds_native);
 	tdi->unbinds++;
 	atomic64_inc(&tsmbpf_stats.unbinds);
-out_unlock:
+	return 0;
+}
+
+int tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error)
+{
+	int ret;
+
+	*fw_error = TSMBPF_FW_OK;
+	if (reason >= TSMBPF_UNBIND_REASON_NR)
+		return -EINVAL;
+	ret = tsmbpf_tdi_lock_live(tdi);
+	if (ret)
+		return ret;
+	ret = __tsmbpf_tdi_unbind(tdi, reason, fw_error);
 	mutex_unlock(&tdi->lock);
 	return ret;
 }
@@ -1282,61 +1311,6 @@ int tsmbpf_tdi_step_ioctl(struct tsmbpf_tdi *tdi, u32 step, u64 arg,
 		ret = tsmbpf_step(tdi, step, arg, fw_error);
 	mutex_unlock(&tdi->lock);
 	return ret;
-}
-
-/**
- * tsmbpf_tdi_revoke_gate - ask the policy how a host event proceeds
- * @tdi: the TDI the event hits
- * @event: enum tsmbpf_host_event
- * @verdict: out, enum tsmbpf_verdict
- * @by_policy: out, true if a policy decided
- *
- * Without a policy, or with one that answers outside enum tsmbpf_verdict
- * (which ejects it), the verdict is TSMBPF_VERDICT_UNBIND: the safe order.
- *
- * Context: process context.
- */
-int tsmbpf_tdi_revoke_gate(struct tsmbpf_tdi *tdi, u32 event, u32 *verdict,
-			   bool *by_policy)
-{
-	struct tsmbpf_policy *pol;
-	struct tsmbpf_call call;
-	u32 kind, v;
-	int idx;
-
-	if (event >= TSMBPF_EV_NR)
-		return -EINVAL;
-	*verdict = TSMBPF_VERDICT_UNBIND;
-	*by_policy = false;
-	if (tsmbpf_tdi_lock_live(tdi))
-		return -ENOENT;
-	if (!tdi->vm) {
-		mutex_unlock(&tdi->lock);
-		return -ENOTCONN;
-	}
-	pol = tsmbpf_policy_enter(tdi->platform, &idx);
-	if (tsmbpf_policy_sequences(pol) && pol->ops->revoke_gate) {
-		tdi->cur_gen = pol->gen;
-		tsmbpf_call_begin(&call, pol, tdi, "revoke_gate",
-				  ktime_get_ns());
-		v = pol->ops->revoke_gate(tdi, event);
-		kind = tsmbpf_call_end(&call);
-		if (!kind && v >= TSMBPF_VERDICT_NR) {
-			snprintf(call.msg, sizeof(call.msg),
-				 "revoke_gate() returned verdict %u, not one of 0..%u",
-				 v, TSMBPF_VERDICT_NR - 1);
-			kind = TSMBPF_EXIT_BAD_RETURN;
-		}
-		if (kind) {
-			tsmbpf_policy_eject(&call, kind, v, TSMBPF_STEP_NONE);
-		} else {
-			*verdict = v;
-			*by_policy = true;
-		}
-	}
-	tsmbpf_policy_exit(idx);
-	mutex_unlock(&tdi->lock);
-	return 0;
 }
 
 void tsmbpf_core_exit(void)

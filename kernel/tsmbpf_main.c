@@ -85,7 +85,9 @@ static long tsmbpf_ioctl_tdi_create(void __user *uarg)
 	struct tsmbpf_tdi *tdi;
 	int ret;
 
-	ret = TSMBPF_GET_ARG(arg, tdi_id, uarg);
+	ret = tsmbpf_copy_arg(&arg, sizeof(arg),
+			      offsetofend(typeof(arg), tdi_id), uarg,
+			      TSMBPF_TDI_CREATE_PCI);
 	if (ret)
 		return ret;
 	tdi = tsmbpf_tdi_create(&arg);
@@ -205,6 +207,16 @@ static long tsmbpf_ioctl_tdi_info(void __user *uarg)
 		arg.bar_gpa[i] = tdi->vm ? tsmbpf_tdi_gpa(tdi, i) : 0;
 		arg.bar_hpa[i] = tsmbpf_tdi_hpa(tdi, i);
 	}
+	if (tdi->host) {
+		arg.host_flags = TSMBPF_TDI_HOST_PCI;
+		if (!tdi->host_data)
+			arg.host_flags |= TSMBPF_TDI_HOST_GONE;
+		if (tdi->host_private)
+			arg.host_flags |= TSMBPF_TDI_HOST_PRIVATE;
+		memcpy(arg.pci_bar, tdi->pci_bar, sizeof(arg.pci_bar));
+		strscpy(arg.driver, tdi->host->name, sizeof(arg.driver));
+	}
+	arg.host_events = tdi->host_events;
 	mutex_unlock(&tdi->lock);
 	tsmbpf_tdi_put(tdi);
 	return tsmbpf_put_arg(uarg, &arg, sizeof(arg));

@@ -49,6 +49,14 @@ static int do_create(int argc, char **argv)
 				return -1;
 			}
 			have_bdf = true;
+		} else if (!strcmp(argv[0], "pci")) {
+			if (bdf_parse(argv[1], &arg.bdf)) {
+				p_err("invalid PCI address '%s' (want [ssss:]bb:dd.f)",
+				      argv[1]);
+				return -1;
+			}
+			arg.flags |= TSMBPF_TDI_CREATE_PCI;
+			have_bdf = true;
 		} else if (!strcmp(argv[0], "devset")) {
 			if (u32_parse(argv[1], &arg.devset)) {
 				p_err("invalid devset '%s'", argv[1]);
@@ -72,8 +80,13 @@ static int do_create(int argc, char **argv)
 		argc -= 2;
 		argv += 2;
 	}
-	if (!have_plat || !have_bdf || !arg.nr_bars) {
-		p_err("'dev create' needs platform, bdf and at least one bar");
+	if (arg.flags & TSMBPF_TDI_CREATE_PCI) {
+		if (!have_plat || arg.nr_bars || arg.devset) {
+			p_err("'dev create ... pci BDF' needs a platform and takes BARs and device set from the function: no 'bar', 'bdf' or 'devset'");
+			return -1;
+		}
+	} else if (!have_plat || !have_bdf || !arg.nr_bars) {
+		p_err("'dev create' needs platform, bdf and at least one bar, or platform and pci");
 		return -1;
 	}
 	fd = tsmbpf_open();
@@ -91,6 +104,19 @@ static int do_create(int argc, char **argv)
 	} else if (err == -ENODEV) {
 		p_err("no %s firmware: load tsmbpf_emu.ko (or a platform driver)",
 		      platform_name(arg.platform));
+		return err;
+	} else if ((arg.flags & TSMBPF_TDI_CREATE_PCI) && err == -ENXIO) {
+		p_err("no host driver for PCI functions: load tsmbpf_vfio_pci.ko");
+		return err;
+	} else if ((arg.flags & TSMBPF_TDI_CREATE_PCI) && err == -ENOENT) {
+		p_err("no PCI function %s on tsmbpf_vfio_pci (bind it: echo tsmbpf_vfio_pci > /sys/bus/pci/devices/%s/driver_override)",
+		      bdf, bdf);
+		return err;
+	} else if ((arg.flags & TSMBPF_TDI_CREATE_PCI) && err == -EBUSY) {
+		p_err("PCI function %s has a device interface already", bdf);
+		return err;
+	} else if ((arg.flags & TSMBPF_TDI_CREATE_PCI) && err == -EINVAL) {
+		p_err("PCI function %s has no memory BAR to make private", bdf);
 		return err;
 	} else if (err == -ENOSPC) {
 		p_err("too many device interfaces");
@@ -177,6 +203,17 @@ static void print_tdi(const struct tsmbpf_tdi_info *ti, bool detail)
 		jsonw_bool_field(json_wtr, "accepted", ti->res & TSMBPF_RES_ACCEPTED);
 		jsonw_bool_field(json_wtr, "fenced", ti->res & TSMBPF_RES_FENCED);
 		jsonw_uint_field(json_wtr, "mmio_pages", ti->mmio_pages);
+		if (ti->host_flags & TSMBPF_TDI_HOST_PCI) {
+			jsonw_string_field(json_wtr, "driver", ti->driver);
+			jsonw_bool_field(json_wtr, "host_access",
+					 !(ti->host_flags & TSMBPF_TDI_HOST_PRIVATE));
+			jsonw_bool_field(json_wtr, "gone",
+					 ti->host_flags & TSMBPF_TDI_HOST_GONE);
+		} else {
+			jsonw_name(json_wtr, "driver");
+			jsonw_null(json_wtr);
+		}
+		jsonw_uint_field(json_wtr, "host_events", ti->host_events);
 		jsonw_name(json_wtr, "bars");
 		jsonw_start_array(json_wtr);
 		for (i = 0; i < ti->nr_bars && i < TSMBPF_MAX_BARS; i++) {
@@ -184,6 +221,8 @@ static void print_tdi(const struct tsmbpf_tdi_info *ti, bool detail)
 			jsonw_uint_field(json_wtr, "size", ti->bar_size[i]);
 			jsonw_uint_field(json_wtr, "gpa", ti->bar_gpa[i]);
 			jsonw_uint_field(json_wtr, "hpa", ti->bar_hpa[i]);
+			if (ti->host_flags & TSMBPF_TDI_HOST_PCI)
+				jsonw_uint_field(json_wtr, "pci_bar", ti->pci_bar[i]);
 			jsonw_end_object(json_wtr);
 		}
 		jsonw_end_array(json_wtr);
@@ -199,14 +238,21 @@ static void print_tdi(const struct tsmbpf_tdi_info *ti, bool detail)
 
 		if (ti->vm_id)
 			snprintf(vm, sizeof(vm), "%u", ti->vm_id);
-		printf("%-5u %-8s %-13s %-16s %-5s %-10llu\n", ti->tdi_id,
+		printf("%-5u %-8s %-13s %-16s %-5s %-10llu %s\n", ti->tdi_id,
 		       platform_name(ti->platform), bdf,
 		       tdisp_state_name(ti->state), vm,
-		       (unsigned long long)ti->mmio_pages);
+		       (unsigned long long)ti->mmio_pages,
+		       ti->host_flags & TSMBPF_TDI_HOST_PCI ? ti->driver : "-");
 		return;
 	}
 	printf("tdi %u: %s %s devset %u\n", ti->tdi_id,
 	       platform_name(ti->platform), bdf, ti->devset);
+	if (ti->host_flags & TSMBPF_TDI_HOST_PCI)
+		printf("\tPCI function on %s%s, host access to its BARs %s, %u host events\n",
+		       ti->driver,
+		       ti->host_flags & TSMBPF_TDI_HOST_GONE ? " (removed)" : "",
+		       ti->host_flags & TSMBPF_TDI_HOST_PRIVATE ? "revoked" : "allowed",
+		       ti->host_events);
 	printf("\tstate %s  resources ", tdisp_state_name(ti->state));
 	print_res_plain(ti->res);
 	printf("\n\tprivate mmio pages %llu\n", (unsigned long long)ti->mmio_pages);
@@ -219,6 +265,8 @@ static void print_tdi(const struct tsmbpf_tdi_info *ti, bool detail)
 		size_format(ti->bar_size[i], sz, sizeof(sz));
 		printf("\tbar %u: %s hpa %#llx", i, sz,
 		       (unsigned long long)ti->bar_hpa[i]);
+		if (ti->host_flags & TSMBPF_TDI_HOST_PCI)
+			printf(" (PCI BAR %u)", ti->pci_bar[i]);
 		if (ti->vm_id)
 			printf(" gpa %#llx", (unsigned long long)ti->bar_gpa[i]);
 		printf("\n");
@@ -246,8 +294,8 @@ static int do_list(int argc, char **argv)
 	if (json_output)
 		jsonw_start_array(json_wtr);
 	else
-		printf("%-5s %-8s %-13s %-16s %-5s %-10s\n", "TDI", "PLATFORM",
-		       "BDF", "STATE", "VM", "MMIO_PAGES");
+		printf("%-5s %-8s %-13s %-16s %-5s %-10s %s\n", "TDI", "PLATFORM",
+		       "BDF", "STATE", "VM", "MMIO_PAGES", "DRIVER");
 	for (i = 0; i < n; i++) {
 		if (tdi_info(fd, ids[i], &ti))
 			continue;
@@ -678,6 +726,7 @@ static int do_gate(int argc, char **argv)
 static int do_help(int argc, char **argv)
 {
 	printf("Usage: %s dev create platform PLATFORM bdf BDF bar SIZE [bar SIZE]... [devset N]\n"
+	       "       %s dev create platform PLATFORM pci BDF\n"
 	       "       %s dev destroy TDI\n"
 	       "       %s dev list\n"
 	       "       %s dev show TDI\n"
@@ -706,9 +755,14 @@ static int do_help(int argc, char **argv)
 	       "models the guest's accept and starts the interface.  'lazy' leaves the\n"
 	       "private MMIO to be mapped by faults ('dev fault') or 'dev map'.\n"
 	       "'dev step' runs one firmware step in any order (tsmbpf.ko step_ioctl=1),\n"
-	       "to exercise the platform's ordering rules.\n",
+	       "to exercise the platform's ordering rules.\n"
+	       "'pci BDF' makes a device interface of a real PCI function bound to\n"
+	       "tsmbpf_vfio_pci, with the function's memory BARs: host events on it\n"
+	       "(config writes, resets, power changes, close, removal) are then\n"
+	       "gated by the platform's policy.\n",
 	       bin_name, bin_name, bin_name, bin_name, bin_name, bin_name,
-	       bin_name, bin_name, bin_name, bin_name, bin_name, bin_name);
+	       bin_name, bin_name, bin_name, bin_name, bin_name, bin_name,
+	       bin_name);
 	return 0;
 }
 

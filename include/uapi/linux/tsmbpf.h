@@ -189,9 +189,19 @@ struct tsmbpf_vm_destroy {
 	__u32	__reserved;
 };
 
+/*
+ * TSMBPF_TDI_CREATE_PCI: the TDI stands for the real PCI function at @bdf,
+ * which must be bound to a tsmbpf host driver (tsmbpf_vfio_pci).  Its BARs
+ * (the memory BARs, at least 4 KiB each) and its device set come from the
+ * function: @nr_bars and @bar_size must be 0, @devset is ignored.  Host
+ * events on the function (config writes, resets, power changes, close,
+ * removal) are then gated by the platform's policy.
+ */
+#define TSMBPF_TDI_CREATE_PCI	(1U << 0)
+
 struct tsmbpf_tdi_create {
 	__u32	argsz;
-	__u32	flags;		/* none defined */
+	__u32	flags;		/* TSMBPF_TDI_CREATE_* */
 	__u32	platform;	/* enum tsmbpf_platform */
 	__u32	bdf;		/* TSMBPF_BDF(); segment in bits 31:16 */
 	__u32	devset;		/* devices reset together by a hot reset */
@@ -266,7 +276,17 @@ struct tsmbpf_tdi_info {
 	__u32	__reserved;
 	__u64	bar_gpa[TSMBPF_MAX_BARS]; /* guest physical base while bound */
 	__u64	bar_hpa[TSMBPF_MAX_BARS]; /* host physical base */
+	/* since the host drivers: */
+	__u32	host_flags;	/* out: TSMBPF_TDI_HOST_* */
+	__u32	host_events;	/* out: host events gated on this TDI */
+	__u32	pci_bar[TSMBPF_MAX_BARS]; /* out: PCI BAR number of each BAR */
+	char	driver[16];	/* out: host driver, "" for a synthetic TDI */
 };
+
+/* tsmbpf_tdi_info.host_flags */
+#define TSMBPF_TDI_HOST_PCI	(1U << 0)	/* a real PCI function */
+#define TSMBPF_TDI_HOST_GONE	(1U << 1)	/* its function was removed */
+#define TSMBPF_TDI_HOST_PRIVATE	(1U << 2)	/* host access to its BARs revoked */
 
 struct tsmbpf_vm_info {
 	__u32	argsz;
