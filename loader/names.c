@@ -3,10 +3,12 @@
  * Names of tsmbpf uAPI values, firmware error names with hints, and the
  * parsers of tsmctl arguments.  Host unit tests cover the parsers.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <linux/tsmbpf.h>
 
@@ -334,4 +336,246 @@ int u32_parse(const char *s, uint32_t *v)
 		return -ERANGE;
 	*v = x;
 	return 0;
+}
+
+size_t setting_enum_prefix_len(const struct setting_type *t)
+{
+	const char *first;
+	size_t len, i, j;
+
+	if (t->kind != SETTING_ENUM || !t->nr_enums)
+		return 0;
+	first = t->enums[0].name;
+	len = strlen(first);
+	for (i = 1; i < t->nr_enums; i++) {
+		for (j = 0; j < len && t->enums[i].name[j] == first[j]; j++)
+			;
+		len = j;
+	}
+	/* whole words: GATE_STRICT and GATE_STOP share GATE_, not GATE_ST */
+	while (len && first[len - 1] != '_')
+		len--;
+	for (i = 0; i < t->nr_enums; i++)
+		if (strlen(t->enums[i].name) <= len)
+			return 0;
+	return len;
+}
+
+/* Case-insensitive, and '-' matches '_'. */
+static bool setting_name_eq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		int ca = *a == '-' ? '_' : tolower((unsigned char)*a);
+		int cb = *b == '-' ? '_' : tolower((unsigned char)*b);
+
+		if (ca != cb)
+			return false;
+	}
+	return !*a && !*b;
+}
+
+static int setting_int_parse(const struct setting_type *t, const char *s,
+			     uint64_t *v)
+{
+	unsigned long long mag;
+	bool neg = false;
+	int base = 10;
+	uint64_t max;
+	char *end;
+
+	if (t->size < 1 || t->size > 8)
+		return -EINVAL;
+	if (*s == '-') {
+		neg = true;
+		s++;
+	}
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	/* no sign, space or empty string past this point */
+	if (base == 16 ? !isxdigit((unsigned char)*s) :
+			 !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	mag = strtoull(s, &end, base);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (t->is_signed) {
+		max = (1ULL << (t->size * 8 - 1)) - 1;
+		if (neg ? mag > max + 1 : mag > max)
+			return -ERANGE;
+		*v = neg ? -(uint64_t)mag : mag;
+		return 0;
+	}
+	max = t->size == 8 ? UINT64_MAX : (1ULL << (t->size * 8)) - 1;
+	if ((neg && mag) || mag > max)
+		return -ERANGE;
+	*v = mag;
+	return 0;
+}
+
+int setting_value_parse(const struct setting_type *t, const char *s,
+			uint64_t *v)
+{
+	static const struct {
+		const char *name;
+		bool value;
+	} bools[] = {
+		{ "true", true }, { "false", false },
+		{ "yes", true }, { "no", false },
+		{ "1", true }, { "0", false },
+	};
+	size_t i, pfx;
+
+	switch (t->kind) {
+	case SETTING_BOOL:
+		for (i = 0; i < ARRAY_SIZE(bools); i++) {
+			if (!strcasecmp(s, bools[i].name)) {
+				*v = bools[i].value;
+				return 0;
+			}
+		}
+		return -EINVAL;
+	case SETTING_INT:
+		return setting_int_parse(t, s, v);
+	case SETTING_ENUM:
+		pfx = setting_enum_prefix_len(t);
+		for (i = 0; i < t->nr_enums; i++) {
+			if (setting_name_eq(s, t->enums[i].name + pfx) ||
+			    setting_name_eq(s, t->enums[i].name)) {
+				*v = t->enums[i].value;
+				return 0;
+			}
+		}
+		return -EINVAL;
+	}
+	return -EINVAL;
+}
+
+/* An enumerator's name as tsmctl prints it: no prefix, lower case. */
+static void setting_enum_short(const char *name, size_t pfx, char *buf,
+			       size_t len)
+{
+	size_t i;
+
+	if (!len)
+		return;
+	name += pfx;
+	for (i = 0; name[i] && i < len - 1; i++)
+		buf[i] = tolower((unsigned char)name[i]);
+	buf[i] = '\0';
+}
+
+void setting_value_format(const struct setting_type *t, uint64_t v,
+			  char *buf, size_t len)
+{
+	size_t i;
+
+	switch (t->kind) {
+	case SETTING_BOOL:
+		snprintf(buf, len, "%s", v ? "true" : "false");
+		return;
+	case SETTING_ENUM:
+		for (i = 0; i < t->nr_enums; i++) {
+			if (t->enums[i].value == v) {
+				setting_enum_short(t->enums[i].name,
+						   setting_enum_prefix_len(t),
+						   buf, len);
+				return;
+			}
+		}
+		break;
+	case SETTING_INT:
+		break;
+	}
+	if (t->is_signed)
+		snprintf(buf, len, "%lld", (long long)v);
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+void setting_values_help(const struct setting_type *t, char *buf,
+			 size_t len)
+{
+	size_t i, off = 0, pfx;
+	char name[64];
+	uint64_t max;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	switch (t->kind) {
+	case SETTING_BOOL:
+		snprintf(buf, len, "true|false");
+		return;
+	case SETTING_INT:
+		if (t->is_signed) {
+			max = (1ULL << (t->size * 8 - 1)) - 1;
+			snprintf(buf, len, "integer %lld..%lld",
+				 -(long long)max - 1, (long long)max);
+		} else {
+			max = t->size >= 8 ? UINT64_MAX :
+					     (1ULL << (t->size * 8)) - 1;
+			snprintf(buf, len, "integer 0..%llu",
+				 (unsigned long long)max);
+		}
+		return;
+	case SETTING_ENUM:
+		pfx = setting_enum_prefix_len(t);
+		for (i = 0; i < t->nr_enums && off < len; i++) {
+			setting_enum_short(t->enums[i].name, pfx, name,
+					   sizeof(name));
+			off += snprintf(buf + off, len - off, "%s%s",
+					i ? "|" : "", name);
+		}
+		return;
+	}
+}
+
+uint64_t setting_value_load(const struct setting_type *t, const void *p)
+{
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	uint64_t u64;
+
+	switch (t->size) {
+	case 1:
+		memcpy(&u8, p, 1);
+		return t->is_signed ? (uint64_t)(int8_t)u8 : u8;
+	case 2:
+		memcpy(&u16, p, 2);
+		return t->is_signed ? (uint64_t)(int16_t)u16 : u16;
+	case 4:
+		memcpy(&u32, p, 4);
+		return t->is_signed ? (uint64_t)(int32_t)u32 : u32;
+	default:
+		memcpy(&u64, p, 8);
+		return u64;
+	}
+}
+
+void setting_value_store(const struct setting_type *t, void *p, uint64_t v)
+{
+	uint8_t u8 = v;
+	uint16_t u16 = v;
+	uint32_t u32 = v;
+
+	switch (t->size) {
+	case 1:
+		memcpy(p, &u8, 1);
+		break;
+	case 2:
+		memcpy(p, &u16, 2);
+		break;
+	case 4:
+		memcpy(p, &u32, 4);
+		break;
+	default:
+		memcpy(p, &v, 8);
+		break;
+	}
 }
