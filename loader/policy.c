@@ -8,6 +8,9 @@
  * pins it, so either tool can list or unload what the other loaded.
  * A swap replaces the map behind a pinned link atomically
  * (bpf_link__update_map); the kernel's .update callback does the rest.
+ * Load and swap take "set SETTING=VALUE" settings, written into the
+ * object's .rodata before load (loader/settings.c); list and show print
+ * the settings in force.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +30,7 @@
 
 #include "main.h"
 #include "names.h"
+#include "settings.h"
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
@@ -99,7 +103,40 @@ static int ensure_pin_dir(void)
 	return 0;
 }
 
-static struct bpf_object *open_and_load(const char *file)
+/*
+ * [set SETTING=VALUE]...: *assigns gets the SETTING=VALUE strings (in argv),
+ * *nr their number.  The caller frees *assigns.
+ */
+static int settings_args(int argc, char **argv, const char *usage,
+			 char ***assigns, int *nr)
+{
+	char **a;
+	int i;
+
+	*assigns = NULL;
+	*nr = 0;
+	a = calloc(argc / 2 + 1, sizeof(*a));
+	if (!a) {
+		p_err("out of memory");
+		return -ENOMEM;
+	}
+	for (i = 0; i < argc; i += 2) {
+		if (strcmp(argv[i], "set") || i + 1 == argc ||
+		    !strchr(argv[i + 1], '=') || argv[i + 1][0] == '=') {
+			p_err("expected 'set SETTING=VALUE' at '%s'; usage: %s",
+			      strcmp(argv[i], "set") || i + 1 == argc ?
+			      argv[i] : argv[i + 1], usage);
+			free(a);
+			return -EINVAL;
+		}
+		a[(*nr)++] = argv[i + 1];
+	}
+	*assigns = a;
+	return 0;
+}
+
+static struct bpf_object *open_and_load(const char *file, char **assigns,
+					int nr)
 {
 	struct bpf_object *obj;
 	int err;
@@ -107,6 +144,12 @@ static struct bpf_object *open_and_load(const char *file)
 	obj = bpf_object__open_file(file, NULL);
 	if (!obj) {
 		p_err("can't open %s: %s", file, strerror(errno));
+		return NULL;
+	}
+	/* before load: the kernel freezes .rodata and the verifier reads it */
+	err = settings_apply(obj, file, assigns, nr);
+	if (err) {
+		bpf_object__close(obj);
 		return NULL;
 	}
 	err = bpf_object__load(obj);
@@ -124,21 +167,24 @@ static int do_load(int argc, char **argv)
 	struct bpf_object *obj;
 	struct bpf_map *map;
 	char path[PATH_MAX];
-	int err = 0, n = 0, kfd;
+	char **assigns;
+	int err = 0, n = 0, nr, kfd;
 
 	if (!REQ_ARGS(1))
 		return -1;
-	if (argc > 1) {
-		p_err("too many arguments; usage: policy load OBJ");
-		return -1;
+	err = settings_args(argc - 1, argv + 1,
+			    "policy load OBJ [set SETTING=VALUE]...", &assigns,
+			    &nr);
+	if (err)
+		return err;
+	obj = open_and_load(argv[0], assigns, nr);
+	if (!obj) {
+		err = -1;
+		goto out_free;
 	}
 	err = ensure_pin_dir();
 	if (err)
-		return err;
-
-	obj = open_and_load(argv[0]);
-	if (!obj)
-		return -1;
+		goto out_obj;
 
 	if (json_output)
 		jsonw_start_array(json_wtr);
@@ -192,7 +238,10 @@ static int do_load(int argc, char **argv)
 		p_err("%s has no struct_ops policy", argv[0]);
 		err = -ENOENT;
 	}
+out_obj:
 	bpf_object__close(obj);
+out_free:
+	free(assigns);
 	return err;
 }
 
@@ -236,19 +285,26 @@ static int do_swap(int argc, char **argv)
 	struct bpf_object *obj;
 	struct bpf_link *link;
 	struct bpf_map *map, *found = NULL;
-	int err, kfd;
+	char **assigns;
+	int err, nr, kfd;
 
 	if (!REQ_ARGS(2))
 		return -1;
 	err = pin_path(path, sizeof(path), argv[0]);
 	if (err)
 		return err;
+	err = settings_args(argc - 2, argv + 2,
+			    "policy swap NAME OBJ [set SETTING=VALUE]...",
+			    &assigns, &nr);
+	if (err)
+		return err;
 	link = bpf_link__open(path);
 	if (!link) {
 		p_err("policy '%s' is not loaded (%s)", argv[0], path);
+		free(assigns);
 		return -1;
 	}
-	obj = open_and_load(argv[1]);
+	obj = open_and_load(argv[1], assigns, nr);
 	if (!obj) {
 		err = -1;
 		goto out_link;
@@ -304,6 +360,7 @@ out_obj:
 out_link:
 	bpf_link__disconnect(link);
 	bpf_link__destroy(link);
+	free(assigns);
 	return err;
 }
 
@@ -349,6 +406,36 @@ static int policy_info_get(const char *name, struct policy_info *pi)
 	return 0;
 }
 
+/*
+ * The struct_ops map behind the slot of @plat held by policy @name: the
+ * pinned link whose ops have that name and platform.  -ENOENT when no
+ * link under TSMBPF_PIN_DIR has it (attached by a program that did not
+ * pin its link there).
+ */
+static int slot_ops_get(uint32_t plat, const char *name,
+			struct attached_ops *ao)
+{
+	struct policy_info pi;
+	struct dirent *de;
+	int err = -ENOENT;
+	DIR *dir;
+
+	dir = opendir(TSMBPF_PIN_DIR);
+	while (dir && err && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (policy_info_get(de->d_name, &pi) || !pi.map_id ||
+		    attached_ops_get(pi.map_id, ao))
+			continue;
+		if ((ao->platforms & (1U << plat)) &&
+		    !strcmp(ao->name, name))
+			err = 0;
+	}
+	if (dir)
+		closedir(dir);
+	return err;
+}
+
 static void print_slots(void)
 {
 	char line[256], plat[32], name[64];
@@ -388,8 +475,11 @@ static void print_slots(void)
 
 static int do_list(int argc, char **argv)
 {
+	struct attached_ops ao;
 	struct policy_info pi;
+	char settings[512];
 	struct dirent *de;
+	bool have_ops;
 	DIR *dir;
 
 	if (json_output) {
@@ -397,7 +487,8 @@ static int do_list(int argc, char **argv)
 		jsonw_name(json_wtr, "policies");
 		jsonw_start_array(json_wtr);
 	} else {
-		printf("%-24s %-8s %-8s\n", "PINNED", "LINK", "MAP");
+		printf("%-24s %-8s %-8s %s\n", "PINNED", "LINK", "MAP",
+		       "SETTINGS");
 	}
 	dir = opendir(TSMBPF_PIN_DIR);
 	while (dir && (de = readdir(dir))) {
@@ -405,15 +496,25 @@ static int do_list(int argc, char **argv)
 			continue;
 		if (policy_info_get(de->d_name, &pi))
 			continue;
+		have_ops = pi.map_id && !attached_ops_get(pi.map_id, &ao);
 		if (json_output) {
 			jsonw_start_object(json_wtr);
 			jsonw_string_field(json_wtr, "name", pi.name);
 			jsonw_uint_field(json_wtr, "link_id", pi.link_id);
 			jsonw_uint_field(json_wtr, "map_id", pi.map_id);
+			jsonw_name(json_wtr, "settings");
+			if (have_ops)
+				settings_print_json(ao.rodata_id);
+			else
+				jsonw_null(json_wtr);
 			jsonw_end_object(json_wtr);
 		} else {
-			printf("%-24s %-8u %-8u\n", pi.name, pi.link_id,
-			       pi.map_id);
+			settings[0] = '\0';
+			if (have_ops)
+				settings_format(ao.rodata_id, settings,
+						sizeof(settings));
+			printf("%-24s %-8u %-8u %s\n", pi.name, pi.link_id,
+			       pi.map_id, settings[0] ? settings : "-");
 		}
 	}
 	if (dir)
@@ -489,6 +590,9 @@ static void print_exit(const struct tsmbpf_exit_info *e)
 static int do_show(int argc, char **argv)
 {
 	struct tsmbpf_policy_info pi;
+	struct attached_ops ao;
+	char settings[512];
+	bool have_ops;
 	uint32_t plat, first = 0, last = TSMBPF_PLAT_NR - 1;
 	int fd, err = 0;
 
@@ -518,6 +622,7 @@ static int do_show(int argc, char **argv)
 			      strerror(-err));
 			break;
 		}
+		have_ops = pi.attached && !slot_ops_get(plat, pi.name, &ao);
 		if (json_output) {
 			jsonw_start_object(json_wtr);
 			jsonw_string_field(json_wtr, "platform", platform_name(plat));
@@ -528,6 +633,11 @@ static int do_show(int argc, char **argv)
 				jsonw_null(json_wtr);
 			jsonw_uint_field(json_wtr, "generation", pi.generation);
 			jsonw_uint_field(json_wtr, "calls", pi.calls);
+			jsonw_name(json_wtr, "settings");
+			if (have_ops)
+				settings_print_json(ao.rodata_id);
+			else
+				jsonw_null(json_wtr);
 			print_exit(&pi.exit);
 			jsonw_end_object(json_wtr);
 			continue;
@@ -538,6 +648,12 @@ static int do_show(int argc, char **argv)
 			printf(" (generation %llu)",
 			       (unsigned long long)pi.generation);
 		printf(", %llu policy calls\n", (unsigned long long)pi.calls);
+		if (have_ops) {
+			settings_format(ao.rodata_id, settings,
+					sizeof(settings));
+			if (settings[0])
+				printf("  settings: %s\n", settings);
+		}
 		print_exit(&pi.exit);
 	}
 	if (json_output)
@@ -548,17 +664,39 @@ static int do_show(int argc, char **argv)
 
 static int do_help(int argc, char **argv)
 {
-	printf("Usage: %s policy load OBJ\n"
-	       "       %s policy swap NAME OBJ\n"
+	printf("Usage: %s policy load OBJ [set SETTING=VALUE]...\n"
+	       "       %s policy swap NAME OBJ [set SETTING=VALUE]...\n"
 	       "       %s policy unload NAME\n"
 	       "       %s policy list\n"
 	       "       %s policy show [PLATFORM]\n"
 	       "       %s policy help\n"
 	       "\n"
+	       "       VALUE := { true | false | yes | no | 1 | 0 | INTEGER | ENUMERATOR }\n"
+	       "\n"
 	       "OBJ is a compiled policy (e.g. policies/tdx_connect.bpf.o); NAME is\n"
 	       "the policy's struct_ops map name, pinned under %s/.\n"
-	       "'show' prints each platform's slot and the exit record of the last\n"
-	       "policy that left it (ejected or detached).\n",
+	       "\n"
+	       "A SETTING is a read-only global of the policy, 'const volatile' in\n"
+	       ".rodata: a bool, an integer or an enum the policy declares.  'set'\n"
+	       "writes it before load and the verifier sees it as a constant.  An\n"
+	       "INTEGER is decimal or 0x hex, in the range of its type; an ENUMERATOR\n"
+	       "is named without the prefix all the enum's enumerators share, in any\n"
+	       "case ('strict' for TSMBPF_GATE_STRICT).  An unknown setting or a bad\n"
+	       "value is refused with the list of valid ones, and nothing is loaded.\n"
+	       "The platform policies (tdx_connect, sev_tio, cca) take\n"
+	       "gate=default|strict|rebind, the verdict of revoke_gate() on a host\n"
+	       "event that revokes MMIO:\n"
+	       "  default  unbind first, for every event\n"
+	       "  strict   deny D3hot and runtime-PM low-power entry while the TDI is\n"
+	       "           RUN; other events as default\n"
+	       "  rebind   unbind, then bind again after FLR, AF FLR, VFIO reset and\n"
+	       "           hot reset; other events as default\n"
+	       "tdx_connect also takes rebind_after_reset=BOOL (re-bind after resets\n"
+	       "under any gate) and cca purge_keys=BOOL (drop the IDE keys at unbind).\n"
+	       "\n"
+	       "'list' and 'show' print the settings in force.  'show' prints each\n"
+	       "platform's slot and the exit record of the last policy that left it\n"
+	       "(ejected or detached).\n",
 	       bin_name, bin_name, bin_name, bin_name, bin_name, bin_name,
 	       TSMBPF_PIN_DIR);
 	return 0;
@@ -576,6 +714,10 @@ static const struct cmd cmds[] = {
 
 int do_policy(int argc, char **argv)
 {
+	int err;
+
 	libbpf_set_print(libbpf_print);
-	return cmd_select(cmds, argc, argv, do_help);
+	err = cmd_select(cmds, argc, argv, do_help);
+	settings_cleanup();
+	return err;
 }
