@@ -64,6 +64,64 @@ extern void tsmbpf_error_bstr(const char *fmt__str, u64 *data,
 	})
 
 /*
+ * Gating an operator chooses at load.  Each platform policy has a setting
+ * `const volatile enum tsmbpf_gate gate` in .rodata, which the loader
+ * writes before load (`tsmctl policy load OBJ set gate=strict`: the value
+ * is an enumerator's name without the common TSMBPF_GATE_ prefix, in any
+ * case).  tsmbpf_gate_verdict() answers for revoke_gate():
+ *
+ *   default  TSMBPF_VERDICT_UNBIND for every event: unbind first, the
+ *            safe order;
+ *   strict   TSMBPF_VERDICT_DENY for D3hot and runtime-PM low-power entry
+ *            while the TDI is RUN, as default otherwise: a host that would
+ *            power down a device the guest is using is refused;
+ *   rebind   TSMBPF_VERDICT_REBIND after FLR, AF FLR, VFIO reset and hot
+ *            reset, as default otherwise: the TDI is bound again after the
+ *            reset and waits in CONFIG_LOCKED for the guest's accept.
+ *
+ * Close, remove and VM destroy cannot be refused: the core unbinds
+ * whatever the verdict.
+ */
+enum tsmbpf_gate {
+	TSMBPF_GATE_DEFAULT	= 0,
+	TSMBPF_GATE_STRICT	= 1,
+	TSMBPF_GATE_REBIND	= 2,
+};
+
+/* A reset of the function or its device set: FLR, AF FLR, VFIO resets. */
+static __always_inline bool tsmbpf_event_is_reset(u32 event)
+{
+	return event == TSMBPF_EV_FLR || event == TSMBPF_EV_AF_FLR ||
+	       event == TSMBPF_EV_RESET || event == TSMBPF_EV_HOT_RESET;
+}
+
+/* A power state change that loses the device's state. */
+static __always_inline bool tsmbpf_event_is_low_power(u32 event)
+{
+	return event == TSMBPF_EV_D3HOT || event == TSMBPF_EV_RUNTIME_PM;
+}
+
+static __always_inline u32 tsmbpf_gate_verdict(struct tsmbpf_tdi *tdi,
+					       u32 event,
+					       enum tsmbpf_gate gate)
+{
+	switch (gate) {
+	case TSMBPF_GATE_STRICT:
+		if (tsmbpf_event_is_low_power(event) &&
+		    tsmbpf_tdi_state(tdi) == TSMBPF_TDISP_RUN)
+			return TSMBPF_VERDICT_DENY;
+		break;
+	case TSMBPF_GATE_REBIND:
+		if (tsmbpf_event_is_reset(event))
+			return TSMBPF_VERDICT_REBIND;
+		break;
+	default:
+		break;
+	}
+	return TSMBPF_VERDICT_UNBIND;
+}
+
+/*
  * TSMBPF_TRY - run a step; on failure return its error from the callback.
  * The core then finishes the operation natively and records why.
  */

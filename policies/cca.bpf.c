@@ -10,19 +10,26 @@
  *                    undelegate it (KVM);
  *   2. dma_teardown  remove the realm SMMU stream table entry (IOMMU);
  *   3. tdi_stop      RMI_VDEV_UNLOCK: TDISP STOP_INTERFACE;
- *   4. key_purge     optional, off by default (set purge_keys in the
- *                    skeleton or .rodata before load): drop the IDE keys;
+ *   4. key_purge     optional, off by default (`set purge_keys=true` at
+ *                    load): drop the IDE keys;
  *   5. tdi_reclaim   RMI_VDEV_DESTROY, allowed even from ERROR;
  *   6. mmio_recover  the MMIO is mapped shared again.
  *
  * An unlock with memory still mapped fails with RMI_ERROR_DEVICE_MEMORY,
  * with the SMMU entry still present with RMI_ERROR_DEVICE_DMA.  An
  * interface in ERROR needs no unlock: VDEV_DESTROY takes it from there.
+ *
+ * Host events that revoke MMIO are gated by the `gate` setting, chosen at
+ * load (`tsmctl policy load OBJ set gate=strict`): unbind first by default,
+ * refuse D3hot and runtime-PM low-power entry of a RUN interface with
+ * gate=strict, bind again after FLR and resets with gate=rebind.
  */
 #include "tsmbpf.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Settings: tsmctl policy load OBJ set SETTING=VALUE */
+const volatile enum tsmbpf_gate gate = TSMBPF_GATE_DEFAULT;
 const volatile bool purge_keys;
 
 u32 exit_kind;
@@ -52,7 +59,7 @@ s32 BPF_PROG(cca_unbind, struct tsmbpf_tdi *tdi, u32 reason)
 SEC("struct_ops/revoke_gate")
 u32 BPF_PROG(cca_revoke_gate, struct tsmbpf_tdi *tdi, u32 event)
 {
-	return TSMBPF_VERDICT_UNBIND;
+	return tsmbpf_gate_verdict(tdi, event, gate);
 }
 
 SEC("struct_ops/exit")

@@ -14,10 +14,18 @@
  * After a TDI went to ERROR the firmware fences the ASID's DMA
  * (TIO_ASID_FENCE_STATUS); bind clears the fence (TIO_ASID_FENCE_CLEAR)
  * before it locks the interface again.
+ *
+ * Host events that revoke MMIO are gated by the `gate` setting, chosen at
+ * load (`tsmctl policy load OBJ set gate=strict`): unbind first by default,
+ * refuse D3hot and runtime-PM low-power entry of a RUN interface with
+ * gate=strict, bind again after FLR and resets with gate=rebind.
  */
 #include "tsmbpf.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* Settings: tsmctl policy load OBJ set SETTING=VALUE */
+const volatile enum tsmbpf_gate gate = TSMBPF_GATE_DEFAULT;
 
 u64 fences_cleared_total;
 u32 exit_kind;
@@ -47,7 +55,7 @@ s32 BPF_PROG(sev_unbind, struct tsmbpf_tdi *tdi, u32 reason)
 SEC("struct_ops/revoke_gate")
 u32 BPF_PROG(sev_revoke_gate, struct tsmbpf_tdi *tdi, u32 event)
 {
-	return TSMBPF_VERDICT_UNBIND;
+	return tsmbpf_gate_verdict(tdi, event, gate);
 }
 
 SEC("struct_ops/exit")

@@ -22,9 +22,17 @@
  * DEVIFMT.ADD + DEVIF.CREATE (lock), MMIO map (pending until the TD
  * accepts), trusted DMA setup.
  *
- * Host events that revoke MMIO (FLR, MSE clear, D3hot, reset...) must
- * unbind first; with rebind_after_reset set, a reset-type event asks the
- * core to bind the interface again afterwards (seed 002's question).
+ * Host events that revoke MMIO (FLR, MSE clear, D3hot, reset...) are
+ * gated by the settings an operator chooses at load (`tsmctl policy load
+ * OBJ set gate=strict`):
+ *
+ *   gate=default             unbind first, for every event;
+ *   gate=strict              refuse D3hot and runtime-PM low-power entry
+ *                            while the interface is RUN;
+ *   gate=rebind              bind the interface again after FLR, AF FLR,
+ *                            VFIO reset and hot reset (seed 002's question);
+ *   rebind_after_reset=true  the same re-bind after a reset whatever the
+ *                            gate, so that gate=strict can have it too.
  *
  * The core counts every step per platform (/sys/kernel/tsmbpf/steps); this
  * policy asks for event() only on failures (TSMBPF_OPS_F_EVENT_ERRORS) and
@@ -35,6 +43,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Settings: tsmctl policy load OBJ set SETTING=VALUE */
+const volatile enum tsmbpf_gate gate = TSMBPF_GATE_DEFAULT;
 const volatile bool rebind_after_reset;
 
 /* Failed steps on TDX interfaces by enum tsmbpf_step, and the last code. */
@@ -76,16 +86,9 @@ s32 BPF_PROG(tdx_unbind, struct tsmbpf_tdi *tdi, u32 reason)
 SEC("struct_ops/revoke_gate")
 u32 BPF_PROG(tdx_revoke_gate, struct tsmbpf_tdi *tdi, u32 event)
 {
-	switch (event) {
-	case TSMBPF_EV_FLR:
-	case TSMBPF_EV_AF_FLR:
-	case TSMBPF_EV_RESET:
-	case TSMBPF_EV_HOT_RESET:
-		return rebind_after_reset ? TSMBPF_VERDICT_REBIND :
-					    TSMBPF_VERDICT_UNBIND;
-	default:
-		return TSMBPF_VERDICT_UNBIND;
-	}
+	if (rebind_after_reset && tsmbpf_event_is_reset(event))
+		return TSMBPF_VERDICT_REBIND;
+	return tsmbpf_gate_verdict(tdi, event, gate);
 }
 
 /* Only failed steps come here (TSMBPF_OPS_F_EVENT_ERRORS). */
