@@ -3,10 +3,12 @@
 #
 # Host-side test of scripts/vm-run.sh's one retry: a guest that crashed
 # before its command started boots once more and says so; a guest whose
-# command started, or that timed out, is never booted again.  QEMU, the
-# initramfs builder and the kernel are stand-ins (TSMBPF_QEMU,
-# TSMBPF_MKINITRAMFS, TSMBPF_KERNEL): each boot prints the console text the
-# case gives it and exits with the case's QEMU status.
+# command started, or that timed out, is never booted again.  And of the
+# guest machine it asks QEMU for: q35, the IOMMU and the PCIe functions the
+# VFIO tests use.  QEMU, the initramfs builder and the kernel are stand-ins
+# (TSMBPF_QEMU, TSMBPF_MKINITRAMFS, TSMBPF_KERNEL): each boot prints the
+# console text the case gives it, records its arguments and exits with the
+# case's QEMU status.
 #
 # Usage: tests/host/test_vm_run.sh
 # Prints TAP ("ok N - desc" / "not ok N - desc"); exits 1 if any case fails.
@@ -32,12 +34,14 @@ ok() {
 	fi
 }
 
-# The stand-ins.  Boot K (1, 2, ...) prints $STUB/bootK.txt and exits with
-# the status in $STUB/bootK.rc; with $STUB/bootK.hang it hangs instead.
+# The stand-ins.  Boot K (1, 2, ...) writes its arguments to $STUB/argsK,
+# one a line, prints $STUB/bootK.txt and exits with the status in
+# $STUB/bootK.rc; with $STUB/bootK.hang it hangs instead.
 cat >"$TMP/qemu" <<'STUB'
 #!/usr/bin/env bash
 k=$(($(cat "$STUB/boots" 2>/dev/null || echo 0) + 1))
 echo "$k" >"$STUB/boots"
+printf '%s\n' "$@" >"$STUB/args$k"
 cat "$STUB/boot$k.txt" 2>/dev/null
 [ -e "$STUB/boot$k.hang" ] && exec sleep 30
 exit "$(cat "$STUB/boot$k.rc" 2>/dev/null || echo 0)"
@@ -151,6 +155,53 @@ run_case cmd-fails
 ok "$([ "$rc" = 1 ] && [ "$boots" = 1 ]; echo $?)" \
 	"a failing command: one boot, its status" "rc=$rc boots=$boots
 $out"
+
+# 8. The guest machine: q35; an Intel IOMMU with interrupt remapping,
+# before any PCI device; two root ports at 5 GT/s; behind the first, two
+# functions of one multifunction slot, behind the second one function, all
+# modern-only virtio-rng-pci behind the IOMMU; intel_iommu=on.
+mkdir -p "$TMP/machine"
+started 0 >"$TMP/machine/boot1.txt"
+run_case machine
+args=$STUB/args1
+# arg_after OPT VALUE: VALUE follows OPT somewhere in the arguments
+arg_after() {
+	awk -v o="$1" -v v="$2" 'prev == o && $0 == v { f = 1 } { prev = $0 }
+		END { exit !f }' "$args"
+}
+# line_of TEXT: the line number of the first argument containing TEXT
+line_of() {
+	grep -nF -- "$1" "$args" | head -n1 | cut -d: -f1
+}
+RNG=virtio-rng-pci,disable-legacy=on,iommu_platform=on
+ok "$([ "$rc" = 0 ] && arg_after -machine q35; echo $?)" \
+	"the guest is a q35 machine" "rc=$rc; arguments: $(tr '\n' ' ' <"$args")"
+ok "$(arg_after -device intel-iommu,intremap=on &&
+	[ "$(line_of intel-iommu)" -lt "$(line_of pcie-root-port)" ] &&
+	! grep -q 'intremap=off' "$args"; echo $?)" \
+	"an Intel IOMMU with interrupt remapping, before the PCI devices" \
+	"$(tr '\n' ' ' <"$args")"
+ok "$(arg_after -device pcie-root-port,id=rp1,bus=pcie.0,addr=0x4,chassis=1,x-speed=5 &&
+	arg_after -device pcie-root-port,id=rp2,bus=pcie.0,addr=0x5,chassis=2,x-speed=5
+	echo $?)" "two root ports at x-speed=5" "$(tr '\n' ' ' <"$args")"
+ok "$(arg_after -device "$RNG,id=fn0,bus=rp1,addr=0.0,multifunction=on" &&
+	arg_after -device "$RNG,id=fn1,bus=rp1,addr=0.1" &&
+	arg_after -device "$RNG,id=fn2,bus=rp2,addr=0.0" &&
+	[ "$(grep -c virtio-rng-pci "$args")" = 3 ]; echo $?)" \
+	"two functions of one slot behind port 1, one behind port 2" \
+	"$(tr '\n' ' ' <"$args")"
+append=$(awk 'prev == "-append" { print } { prev = $0 }' "$args")
+ok "$(grep -qw 'intel_iommu=on' <<<"$append" && ! grep -q intremap <<<"$append"
+	echo $?)" "the kernel command line has intel_iommu=on" "-append $append"
+
+# 9. --append adds to the kernel command line, the IOMMU stays on.
+mkdir -p "$TMP/append"
+started 0 >"$TMP/append/boot1.txt"
+run_case append --append 'tsmbpf.x=1'
+args=$STUB/args1
+append=$(awk 'prev == "-append" { print } { prev = $0 }' "$args")
+ok "$(grep -qw 'intel_iommu=on' <<<"$append" && grep -qw 'tsmbpf.x=1' <<<"$append"
+	echo $?)" "--append keeps intel_iommu=on" "-append $append"
 
 echo "1..$n"
 if [ "$failed" -ne 0 ]; then
