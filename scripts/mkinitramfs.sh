@@ -19,7 +19,10 @@
 #                      and the repository's tests/ -> /opt/tsmbpf/tests/
 #   --kver KVER        guest kernel release: the .ko files also go to
 #                      /lib/modules/KVER/extra with a depmod index, so
-#                      `modprobe tsmbpf` works too
+#                      `modprobe tsmbpf` works too; the guest kernel's own
+#                      VFIO modules (irqbypass, vfio, vfio_iommu_type1,
+#                      vfio-pci-core, vfio-pci and what they depend on) go
+#                      to /lib/modules/KVER/kernel/, decompressed
 #   --out FILE         output; written to a temporary file, then renamed
 #   --cmd SCRIPT       bash script the guest runs (-> /opt/tsmbpf/cmd)
 #   --interactive      guest starts a login shell (-> /opt/tsmbpf/interactive)
@@ -185,6 +188,11 @@ mnt bpf /sys/fs/bpf mode=700
 mnt cgroup2 /sys/fs/cgroup
 mnt tmpfs /tmp mode=1777
 mnt tmpfs /run mode=755
+# The VFIO stack, for every command: not vfio-pci itself, since tests bind
+# PCI functions to vfio-pci or a variant driver explicitly.
+for m in irqbypass vfio vfio_iommu_type1 vfio_pci_core; do
+	$bb modprobe $m || echo "init: cannot load $m: VFIO tests will fail"
+done
 $bb ln -sf /proc/self/fd /dev/fd
 $bb ln -sf /proc/self/fd/0 /dev/stdin
 $bb ln -sf /proc/self/fd/1 /dev/stdout
@@ -391,6 +399,36 @@ while read -r -d '' f; do
 	mkdir -p "$R/opt/tsmbpf/tests/policies"
 	cp -L "$f" "$R/opt/tsmbpf/tests/policies/"
 done < <(find_sorted "$BUILD/tests/policies" '*.bpf.o')
+
+# The guest kernel's VFIO modules and their dependencies.  Debian ships
+# them xz-compressed; decompressed here, busybox's modprobe and insmod load
+# them as they are, and the guest does no decompression under TCG.
+KMODS=(irqbypass vfio vfio_iommu_type1 vfio-pci-core vfio-pci)
+declare -A KMOD_DONE=()
+while [ ${#KMODS[@]} -gt 0 ]; do
+	m=${KMODS[0]}
+	KMODS=("${KMODS[@]:1}")
+	[ -z "${KMOD_DONE[$m]:-}" ] || continue
+	KMOD_DONE[$m]=1
+	f=$(PATH=$PATH:/usr/sbin:/sbin modinfo -k "$KVER" -n "$m" 2>/dev/null) ||
+		die "no module $m for kernel $KVER"
+	deps=$(PATH=$PATH:/usr/sbin:/sbin modinfo -k "$KVER" -F depends "$m")
+	IFS=, read -r -a d <<<"$deps"
+	KMODS+=("${d[@]}")
+	case $f in
+	/lib/modules/$KVER/*) dst=$R$f ;;
+	*builtin*) continue ;; # a kernel with it built in
+	*) die "module $m outside /lib/modules/$KVER: $f" ;;
+	esac
+	mkdir -p "${dst%/*}"
+	case $f in
+	*.ko.xz) xz -dc "$f" >"${dst%.xz}" ;;
+	*.ko.zst) zstd -qdc "$f" >"${dst%.zst}" ;;
+	*.ko.gz) gzip -dc "$f" >"${dst%.gz}" ;;
+	*.ko) cp "$f" "$dst" ;;
+	*) die "module $m: unknown file type: $f" ;;
+	esac
+done
 
 for f in modules.builtin modules.builtin.modinfo modules.order; do
 	if [ -f "/lib/modules/$KVER/$f" ]; then
