@@ -9,6 +9,18 @@ TPOLDIR=$TSMBPF_ROOT/tests/policies
 SYSFS=/sys/kernel/tsmbpf
 PINDIR=/sys/fs/bpf/tsmbpf
 
+# The guest's emulated PCIe functions (scripts/vm-run.sh, README "The guest
+# machine"), all virtio-rng-pci, on virtio-pci at boot.  PCI_SET_FN0 and
+# PCI_SET_FN1 are the two functions of one multifunction slot behind one root
+# port: one IOMMU group and one hot-reset set (both must be on a vfio driver
+# for the group to be viable).  PCI_LONE_FN is alone behind a second root
+# port, in a group and a reset set of its own.
+PCI_SET_FN0=0000:01:00.0
+PCI_SET_FN1=0000:01:00.1
+PCI_LONE_FN=0000:02:00.0
+PCI_TEST_FNS=("$PCI_SET_FN0" "$PCI_SET_FN1" "$PCI_LONE_FN")
+PCI_SYSFS=/sys/bus/pci/devices
+
 _common_setup() {
 	load '/usr/lib/bats/bats-support/load'
 	load '/usr/lib/bats/bats-assert/load'
@@ -222,4 +234,175 @@ load_must_fail() {
 	assert_equal "$(cat "$SYSFS/policies")" "$before"
 	run ls "$PINDIR"
 	assert_output ""
+}
+
+# ------------------------------------------------------------ PCI, VFIO --
+
+# pci_driver BDF: the driver BDF is bound to, nothing if none.
+pci_driver() {
+	local link
+	link=$(readlink "$PCI_SYSFS/$1/driver" 2>/dev/null) || return 0
+	echo "${link##*/}"
+}
+
+# pci_error FUNC TEXT: say what a PCI helper could not do, and fail.
+pci_error() {
+	echo "$1: ${*:2}" >&2
+	return 1
+}
+
+# pci_unbind BDF: unbind BDF from its driver, if it has one.  Blocks while
+# a process holds the function open through VFIO (the driver asks it to
+# let go, again and again).
+pci_unbind() {
+	[ -d "$PCI_SYSFS/$1" ] || pci_error pci_unbind "no PCI function $1" || return 1
+	[ -e "$PCI_SYSFS/$1/driver" ] || return 0
+	echo "$1" >"$PCI_SYSFS/$1/driver/unbind" ||
+		pci_error pci_unbind "cannot unbind $1 from $(pci_driver "$1")"
+}
+
+# pci_bind_driver BDF DRIVER: bind BDF to DRIVER (vfio-pci, virtio-pci, a
+# variant driver) the way a VMM's set-up script does: unbind it from its
+# driver, set driver_override, then drivers_probe.  The override stays, so
+# that nothing else claims the function.  Fails, saying why, unless BDF
+# ends up on DRIVER.
+pci_bind_driver() {
+	local bdf=$1 drv=$2 now
+	[ -d "$PCI_SYSFS/$bdf" ] || pci_error pci_bind_driver "no PCI function $bdf" || return 1
+	[ "$(pci_driver "$bdf")" = "$drv" ] && return 0
+	pci_unbind "$bdf" || return 1
+	echo "$drv" >"$PCI_SYSFS/$bdf/driver_override" ||
+		pci_error pci_bind_driver "cannot set the driver_override of $bdf" || return 1
+	echo "$bdf" >/sys/bus/pci/drivers_probe 2>/dev/null
+	now=$(pci_driver "$bdf")
+	[ "$now" = "$drv" ] && return 0
+	if [ ! -d "/sys/bus/pci/drivers/$drv" ]; then
+		pci_error pci_bind_driver "no driver $drv loaded; $bdf is on ${now:-no driver}"
+	else
+		pci_error pci_bind_driver "$bdf is on ${now:-no driver}, not $drv"
+	fi
+}
+
+# pci_group BDF: the IOMMU group number of BDF.
+pci_group() {
+	local link
+	link=$(readlink "$PCI_SYSFS/$1/iommu_group") || return 1
+	echo "${link##*/}"
+}
+
+# pci_config BDF OFFSET [BYTES]: a config space register of BDF, read
+# from the device through sysfs (not through VFIO's virtual config space),
+# in hex (0x...), little-endian; BYTES 1, 2 (default) or 4.  Reading wakes
+# a runtime-suspended function: use pci_power_state to look at a function
+# in low power.
+pci_config() {
+	local bytes=${3:-2} val='' i
+	local -a b
+	read -r -a b < <(od -An -v -tx1 -j "$(($2))" -N "$bytes" "$PCI_SYSFS/$1/config")
+	[ "${#b[@]}" = "$bytes" ] || pci_error pci_config "cannot read $1 config at $2" || return 1
+	for ((i = bytes - 1; i >= 0; i--)); do val+=${b[i]}; done
+	echo "0x$val"
+}
+
+# pci_cap BDF CAP_ID: the config space offset of capability CAP_ID (1 PM,
+# 0x10 PCI Express, ...), walked from the capability list; fails if absent.
+pci_cap() {
+	local pos n
+	local -a b
+	# one read of the first 256 bytes: a walk of single reads is slow
+	# under TCG
+	read -r -a b < <(od -An -v -tu1 -N 256 "$PCI_SYSFS/$1/config" | tr '\n' ' ')
+	[ "${#b[@]}" = 256 ] || pci_error pci_cap "cannot read $1 config" || return 1
+	pos=$((b[0x34] & 0xfc))
+	for ((n = 0; pos && n < 48; n++)); do
+		if ((b[pos] == $2)); then
+			printf '0x%x\n' "$pos"
+			return 0
+		fi
+		pos=$((b[pos + 1] & 0xfc))
+	done
+	return 1
+}
+
+# pci_power_state BDF: D0, D3hot, ... as the PCI core last set it (sysfs
+# power_state; reading it does not wake the function).
+pci_power_state() {
+	cat "$PCI_SYSFS/$1/power_state"
+}
+
+# vfio_pci_load: the Debian vfio-pci driver (the guest's /init loaded the
+# rest of the VFIO stack: irqbypass, vfio, vfio_iommu_type1, vfio_pci_core).
+vfio_pci_load() {
+	grep -q '^vfio_pci ' /proc/modules || modprobe vfio_pci
+}
+
+# pci_restore_all: every test function back on virtio-pci, as at boot.
+pci_restore_all() {
+	local bdf bad=0
+	for bdf in "${PCI_TEST_FNS[@]}"; do
+		pci_bind_driver "$bdf" virtio-pci || bad=1
+	done
+	[ "$bad" = 0 ]
+}
+
+# vmm_start ARGS...: run `tsmbpf_vmm ARGS...` in the background, its stdin
+# a pipe this shell holds, and wait until it prints "ready" (a `hold`
+# action, or --hold) with the functions open.  Sets VMM_PID and VMM_OUT (a
+# file with its stdout and stderr).  Fails, showing what it printed, if it
+# ends first.  One vmm at a time: vmm_stop before the next vmm_start.
+vmm_start() {
+	local fifo
+	fifo=$(mktemp -u "${BATS_TEST_TMPDIR:-/tmp}/vmm-fifo.XXXXXX")
+	VMM_OUT=$(mktemp "${BATS_TEST_TMPDIR:-/tmp}/vmm-out.XXXXXX")
+	VMM_READY=0
+	mkfifo "$fifo" || return 1
+	# fd 3 closed: bats waits for whoever holds its TAP pipe
+	tsmbpf_vmm "$@" <"$fifo" >"$VMM_OUT" 2>&1 3>&- &
+	VMM_PID=$!
+	exec {VMM_FD}>"$fifo"
+	rm -f "$fifo"
+	_vmm_wait_ready "tsmbpf_vmm $*"
+}
+
+# _vmm_wait_ready WHAT: wait for the next "ready" of the held vmm.
+_vmm_wait_ready() {
+	local i n
+	for ((i = 0; i < 300; i++)); do
+		n=$(grep -cE '^ready$|"status":"ready"' "$VMM_OUT" || true)
+		if [ "$n" -gt "$VMM_READY" ]; then
+			VMM_READY=$n
+			return 0
+		fi
+		kill -0 "$VMM_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "$1: tsmbpf_vmm did not get to its next hold; it printed:" >&2
+	vmm_stop >&2
+	return 1
+}
+
+# vmm_continue: end the held vmm's current hold (a line on its stdin) and
+# wait for its next one.
+vmm_continue() {
+	[ -n "${VMM_PID:-}" ] || pci_error vmm_continue "no vmm started" || return 1
+	# in a subshell: should the vmm be gone, SIGPIPE ends only that
+	(echo >&"$VMM_FD") 2>/dev/null
+	_vmm_wait_ready vmm_continue
+}
+
+# vmm_stop: close the held vmm's stdin, so that it goes on with the actions
+# after its hold and through any later hold (after --hold, it exits), and
+# wait for it.  Sets VMM_OUTPUT (also printed: bats shows it with a failed
+# test) and VMM_STATUS, and returns the status.  Call it in the test's own
+# shell, not under `run` or in $(...): only that shell can wait for the vmm.
+vmm_stop() {
+	[ -n "${VMM_PID:-}" ] || pci_error vmm_stop "no vmm started" || return 1
+	exec {VMM_FD}>&-
+	VMM_STATUS=0
+	wait "$VMM_PID" || VMM_STATUS=$?
+	VMM_OUTPUT=$(cat "$VMM_OUT")
+	printf '%s\n' "$VMM_OUTPUT"
+	rm -f "$VMM_OUT"
+	VMM_PID=''
+	return "$VMM_STATUS"
 }
