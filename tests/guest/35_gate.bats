@@ -1,0 +1,306 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host events from the real VFIO paths: the guest's PCIe functions on the
+# variant driver tsmbpf_vfio_pci, attached as TDIs, driven by tsmbpf_vmm
+# through the VFIO uAPI as a VMM would.  Each event x each verdict x the
+# three platforms, bound and unbound, with the end state checked where it
+# lands: the TDI's TDISP state and VM, the device's config space, the BAR
+# mapping (a read, or SIGBUS), the errno.
+#
+# BAR 4 is the virtio modern BAR (num_queues at 0x12), see 30_vfio.bats.
+
+BAR=4
+NUM_QUEUES=0x12
+
+setup_file() {
+	load '../test_helper/common-setup'
+	tsmbpf_load_core || return 1
+	insmod "$MODDIR/tsmbpf_vfio_pci.ko" || return 1
+	for bdf in "${PCI_TEST_FNS[@]}"; do
+		pci_bind_driver "$bdf" tsmbpf_vfio_pci || return 1
+	done
+}
+
+teardown_file() {
+	load '../test_helper/common-setup'
+	local bad=0
+	tsmbpf_cleanup_objects || bad=1
+	pci_restore_all || bad=1
+	if grep -q '^tsmbpf_vfio_pci ' /proc/modules; then
+		retry 5 rmmod tsmbpf_vfio_pci ||
+			cleanup_error "rmmod tsmbpf_vfio_pci failed" || bad=1
+	fi
+	tsmbpf_unload_all || bad=1
+	[ "$bad" = 0 ]
+}
+
+setup() {
+	load '../test_helper/common-setup'
+	_common_setup
+	mkdir -p "$PINDIR"
+	vm=$(tsmctl vm create)
+	dmesg -c >/dev/null
+}
+
+teardown() {
+	if [ -n "${VMM_PID:-}" ]; then
+		kill "$VMM_PID" 2>/dev/null
+		vmm_stop >/dev/null || true
+	fi
+	tsmbpf_cleanup_objects
+}
+
+# pci_tdi PLATFORM BDF: a TDI for the function BDF; prints its id
+pci_tdi() {
+	tsmctl dev create platform "$1" pci "$2"
+}
+
+# line ACTION [TEXT]: the JSON line of the last ACTION in TEXT (default
+# $VMM_OUTPUT)
+line() {
+	jq -c --arg a "$1" 'select(.action == $a)' <<<"${2-$VMM_OUTPUT}" | tail -n1
+}
+
+# tdi_is TDI JQ...: the TDI's JSON satisfies JQ, else fail showing both
+tdi_is() {
+	local js
+	js=$(tdi_json "$1")
+	jq -e "$2" <<<"$js" >/dev/null || fail "tdi $1: $js does not satisfy $2 ${3:+($3)}"
+}
+
+# prepare EVENT: the vmm actions that make EVENT a change of state
+prepare() {
+	case $1 in
+	mse-clear) echo mse-set ;;
+	bme-clear) echo bme-set ;;
+	*) echo "read-bar $BAR $NUM_QUEUES 2" ;;
+	esac
+}
+
+# restore EVENT: the vmm actions that undo EVENT
+restore() {
+	case $1 in
+	d3hot) echo d0 ;;
+	low-power) echo low-power-exit ;;
+	mse-clear) echo mse-set ;;
+	*) echo "read-bar $BAR $NUM_QUEUES 2" ;;
+	esac
+}
+
+EVENTS=(mse-clear bme-clear d3hot flr reset low-power)
+
+# gated PLATFORM EVENT ACTION EXPECT_JQ: with a fresh TDI of PLATFORM on
+# the lone function, open by the vmm and bound and accepted while it holds,
+# run ACTION (EVENT, or "!EVENT" when it must be refused) and check the TDI
+# against EXPECT_JQ ($vm is the VM's id)
+gated() {
+	local plat=$1 ev=$2 action=$3 want=$4 tdi
+	tdi=$(pci_tdi "$plat" "$PCI_LONE_FN")
+	vmm_start -j "$PCI_LONE_FN" "$(prepare "$ev")" hold "$action" hold
+	bind_run "$tdi" "$vm"
+	tdi_is "$tdi" '.state == "RUN" and (.host_access | not)' "$plat $ev: bound"
+	vmm_continue
+	tdi_is "$tdi" "$want" "$plat $ev"
+	tdi_is "$tdi" '.host_events >= 1' "$plat $ev"
+	vmm_stop >/dev/null || fail "$plat $ev: $(cat <<<"$VMM_OUTPUT")"
+	tsmctl dev unbind "$tdi" >/dev/null 2>&1 || true
+	tsmctl dev destroy "$tdi"
+}
+
+@test "a function on tsmbpf_vfio_pci is a TDI with the function's memory BARs" {
+	tdi=$(pci_tdi tdx "$PCI_LONE_FN")
+	run tsmctl -j dev show "$tdi"
+	assert_success
+	echo "$output" | jq -e --arg b "$PCI_LONE_FN" '.bdf == $b and
+		.driver == "tsmbpf_vfio_pci" and .host_access and (.gone | not) and
+		(.bars | map(select(.pci_bar == 4 and .size == 16384)) | length == 1)'
+	run tsmctl dev list
+	assert_line --regexp "^$tdi +tdx +$PCI_LONE_FN +CONFIG_UNLOCKED .* tsmbpf_vfio_pci$"
+	run tsmctl dev create platform tdx pci "$PCI_LONE_FN"
+	assert_failure
+	assert_output --partial "has a device interface already"
+	run tsmctl dev create platform tdx pci 0000:05:00.0
+	assert_failure
+	assert_output --partial "no PCI function 0000:05:00.0 on tsmbpf_vfio_pci"
+	run tsmctl dev create platform tdx pci "$PCI_SET_FN0" bar 4K
+	assert_failure
+	bind_run "$tdi" "$vm"
+	tdi_is "$tdi" '.state == "RUN" and (.host_access | not)'
+}
+
+@test "without a policy every event on a bound TDI unbinds it first (3 platforms)" {
+	for plat in tdx sev-tio cca; do
+		for ev in "${EVENTS[@]}"; do
+			gated "$plat" "$ev" "$ev" '.state == "CONFIG_UNLOCKED" and .vm == null and .host_access'
+			jq -e '.ok' <<<"$(line "$ev")" >/dev/null ||
+				fail "$plat $ev did not happen: $(line "$ev")"
+		done
+	done
+}
+
+@test "deny: a refusable event fails and the TDI stays in RUN (3 platforms)" {
+	run tsmctl policy load "$TPOLDIR/gate_deny.bpf.o"
+	assert_success
+	for plat in tdx sev-tio cca; do
+		for ev in "${EVENTS[@]}"; do
+			case $ev in
+			mse-clear | bme-clear | d3hot)
+				# forwarded without the offending bits: the
+				# write succeeds, the bit does not change
+				action="!$ev" want='.error == "not applied"' ;;
+			flr)
+				# the write goes without the FLR bit: no reset,
+				# which would have moved the TDI to ERROR
+				action=$ev want='.ok' ;;
+			*)
+				action="!$ev" want='.error == "EBUSY"' ;;
+			esac
+			gated "$plat" "$ev" "$action" ".state == \"RUN\" and .vm == $vm"
+			jq -e "$want" <<<"$(line "$ev")" >/dev/null ||
+				fail "$plat $ev: $(line "$ev")"
+		done
+	done
+	assert_equal "$(counter policy_ejections)" 0
+}
+
+@test "rebind: after an FLR or a reset the TDI is bound again, waiting for accept" {
+	for p in tdx_connect:tdx sev_tio:sev-tio cca:cca; do
+		pol=${p%%:*} plat=${p##*:}
+		run tsmctl policy load "$POLDIR/$pol.bpf.o" set gate=rebind
+		assert_success
+		for ev in flr reset; do
+			gated "$plat" "$ev" "$ev" ".state == \"CONFIG_LOCKED\" and .vm == $vm and (.accepted | not) and (.host_access | not)"
+		done
+		# other events: the default, unbind first
+		gated "$plat" mse-clear mse-clear '.state == "CONFIG_UNLOCKED" and .vm == null'
+		tsmctl policy unload "$pol"
+	done
+}
+
+@test "strict: D3hot and low-power entry are denied while RUN, allowed once unbound" {
+	run tsmctl policy load "$POLDIR/tdx_connect.bpf.o" set gate=strict
+	assert_success
+	gated tdx d3hot '!d3hot' ".state == \"RUN\" and .vm == $vm"
+	gated tdx low-power '!low-power' ".state == \"RUN\" and .vm == $vm"
+	jq -e '.error == "EBUSY"' <<<"$(line low-power)"
+	gated tdx reset reset '.state == "CONFIG_UNLOCKED" and .vm == null'
+}
+
+@test "an unbound TDI's function takes every event without the gate acting" {
+	tdi=$(pci_tdi sev-tio "$PCI_LONE_FN")
+	run tsmbpf_vmm -j "$PCI_LONE_FN" mse-set mse-clear mse-set bme-set bme-clear d3hot d0 flr reset
+	echo "$output"
+	assert_success
+	tdi_is "$tdi" '.state == "CONFIG_UNLOCKED" and .vm == null and .host_events >= 5 and .binds == 0'
+}
+
+@test "private MMIO: SIGBUS on the old mapping and mmap refused while bound, both back after unbind" {
+	tdi=$(pci_tdi cca "$PCI_LONE_FN")
+	vmm_start -j "$PCI_LONE_FN" "read-bar $BAR $NUM_QUEUES 2" hold \
+		"!read-bar $BAR $NUM_QUEUES 2" "!mmap $BAR" hold \
+		"read-bar $BAR $NUM_QUEUES 2" "mmap $BAR" "read-bar $BAR $NUM_QUEUES 2" hold
+	bind_run "$tdi" "$vm"
+	vmm_continue
+	tsmctl dev unbind "$tdi"
+	vmm_continue
+	vmm_stop
+	reads=$(jq -c --arg a "read-bar $BAR $NUM_QUEUES 2" 'select(.action == $a)' <<<"$VMM_OUTPUT")
+	[ "$(wc -l <<<"$reads")" = 4 ] || fail "reads: $reads"
+	jq -se '.[0].ok and (.[1].ok | not) and .[1].error == "SIGBUS" and .[2].ok and .[3].ok' <<<"$reads"
+	mmaps=$(jq -c --arg a "mmap $BAR" 'select(.action == $a)' <<<"$VMM_OUTPUT")
+	jq -se '(.[0].ok | not) and .[0].error == "EBUSY" and .[1].ok' <<<"$mmaps"
+}
+
+@test "hot reset of the two-function set unbinds both TDIs from the issuer first" {
+	t0=$(pci_tdi tdx "$PCI_SET_FN0")
+	t1=$(pci_tdi sev-tio "$PCI_SET_FN1")
+	vmm_start -j "$PCI_SET_FN0,$PCI_SET_FN1" hold hot-reset hold
+	bind_run "$t0" "$vm"
+	bind_run "$t1" "$vm"
+	vmm_continue
+	tdi_is "$t0" '.state == "CONFIG_UNLOCKED" and .vm == null'
+	tdi_is "$t1" '.state == "CONFIG_UNLOCKED" and .vm == null'
+	vmm_stop
+	jq -e '.ok' <<<"$(line hot-reset)"
+}
+
+@test "hot reset with the second unbind failing: refused, no TDI half done, the TDI named" {
+	t0=$(pci_tdi tdx "$PCI_SET_FN0")
+	t1=$(pci_tdi tdx "$PCI_SET_FN1")
+	vmm_start -j "$PCI_SET_FN0,$PCI_SET_FN1" hold '!hot-reset' hold
+	bind_run "$t0" "$vm"
+	bind_run "$t1" "$vm"
+	# the firmware refuses t1's stop, three times: its unbind fails
+	inject "$t1" tdi_stop 3
+	vmm_continue
+	echo clear >/sys/kernel/debug/tsmbpf_emu/inject
+	tdi_is "$t1" ".state == \"RUN\" and .vm == $vm and .mmio_pages > 0"
+	# t0 was unbound before, or never reached: whole either way
+	tdi_is "$t0" "(.state == \"CONFIG_UNLOCKED\" and .vm == null and .mmio_pages == 0) or (.state == \"RUN\" and .vm == $vm)"
+	dmesg | grep -q "hot reset of $PCI_SET_FN0 refused: tdi $t1: " ||
+		fail "no log line naming tdi $t1: $(dmesg | tail -5)"
+	vmm_stop
+}
+
+@test "close cannot be refused: a bound TDI is unbound despite a deny" {
+	run tsmctl policy load "$TPOLDIR/gate_deny.bpf.o"
+	assert_success
+	tdi=$(pci_tdi tdx "$PCI_LONE_FN")
+	vmm_start -j "$PCI_LONE_FN" hold close hold
+	bind_run "$tdi" "$vm"
+	vmm_continue
+	tdi_is "$tdi" '.state == "CONFIG_UNLOCKED" and .vm == null'
+	dmesg | grep -q "tdi $tdi: close cannot be refused" || fail "$(dmesg | tail -5)"
+	vmm_stop
+}
+
+@test "a reset that bypasses the gate (the reset at open) moves a RUN TDI to ERROR" {
+	tdi=$(pci_tdi tdx "$PCI_LONE_FN")
+	bind_run "$tdi" "$vm"
+	# vfio-pci-core resets the function when the device is opened
+	vmm_start -j "$PCI_LONE_FN" hold
+	tdi_is "$tdi" '.state == "ERROR" and .vm != null'
+	dmesg | grep -q "tdi $tdi: a reset bypassed the gate: TDISP ERROR"
+	# the close is gated: the TDI is unbound from ERROR (STOP is allowed)
+	vmm_stop
+	assert_torn_down "$tdi"
+}
+
+@test "a gate that answers outside the verdicts or calls tsmbpf_error() is ejected; unbind first holds" {
+	run tsmctl policy load "$TPOLDIR/bad_verdict.bpf.o"
+	assert_success
+	gated cca reset reset '.state == "CONFIG_UNLOCKED" and .vm == null'
+	jq -e '.ok' <<<"$(line reset)"
+	exit_record cca | jq -e '.kind == "bad-return" and .callback == "revoke_gate"'
+	run tsmctl policy unload bad_verdict
+	run tsmctl policy load "$TPOLDIR/err_gate.bpf.o"
+	assert_success
+	gated sev-tio flr flr '.state == "CONFIG_UNLOCKED" and .vm == null'
+	exit_record sev-tio | jq -e '.kind == "error" and .callback == "revoke_gate" and
+		(.msg | contains("no gate for event 3"))'
+}
+
+@test "removal with the device open: the TDI is unbound first, then left gone" {
+	tdi=$(pci_tdi tdx "$PCI_LONE_FN")
+	vmm_start -j "$PCI_LONE_FN" hold
+	bind_run "$tdi" "$vm"
+	# the driver unbind asks the vmm to let go (.request) and waits; it
+	# must not hold the vmm's stdin (nor bats' fd 3) open
+	pci_unbind "$PCI_LONE_FN" {VMM_FD}>&- 3>&- &
+	unbind=$!
+	run retry 10 tdi_unbound "$tdi"
+	assert_success
+	vmm_stop >/dev/null || true
+	wait "$unbind"
+	tdi_is "$tdi" '.gone and .vm == null and .state == "CONFIG_UNLOCKED"'
+	run tsmctl dev bind "$tdi" vm "$vm"
+	assert_failure
+	tsmctl dev destroy "$tdi"
+	pci_bind_driver "$PCI_LONE_FN" tsmbpf_vfio_pci
+}
+
+# tdi_unbound TDI: for retry
+tdi_unbound() {
+	tdi_json "$1" | jq -e '.vm == null' >/dev/null
+}
