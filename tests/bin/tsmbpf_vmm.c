@@ -45,9 +45,11 @@
  *                          (opening the groups this program has not)
  *   low-power              VFIO_DEVICE_FEATURE LOW_POWER_ENTRY
  *   low-power-exit         VFIO_DEVICE_FEATURE LOW_POWER_EXIT
- *   tdi-bind PLATFORM      bind the function's TDI to a tsmbpf VM and accept
- *   tdi-unbind             unbind it (both: EOPNOTSUPP until the PCI TDI
- *                          uAPI exists; see vmm_tdi_bind())
+ *   tdi-bind PLATFORM      attach the function as a TDI of PLATFORM (or
+ *                          take the TDI it has), bind it to a new tsmbpf
+ *                          VM and accept it, as the guest would
+ *   tdi-unbind             unbind it and destroy the VM (a host event may
+ *                          have unbound it already)
  *   dev N|BDF              make function N (0-based) or BDF current
  *   sleep MS               sleep MS milliseconds
  *   hold                   print "ready", then wait for a line on stdin,
@@ -97,6 +99,7 @@
 #include <unistd.h>
 
 #include <linux/pci_regs.h>
+#include <linux/tsmbpf.h>
 #include <linux/vfio.h>
 
 #define VMM_MAX_DEVS	8
@@ -122,6 +125,7 @@ struct vmm_dev {
 	struct vfio_region_info cfg;
 	struct vmm_bar bars[VMM_NR_BARS];
 	int pm_cap, exp_cap;		/* config offsets, 0 if absent */
+	uint32_t tdi, vm;		/* tsmbpf ids after tdi-bind, else 0 */
 };
 
 static struct vmm {
@@ -889,23 +893,132 @@ static void act_low_power_exit(const struct action *a, struct result *r)
 /*
  * ---- The TDI of a function: bind to a tsmbpf VM, unbind. ----
  *
- * To be filled in once the kernel has the PCI TDI uAPI of issue 9 in
- * include/uapi/linux/tsmbpf.h.  What QEMU would do for a TEE-IO function
- * it assigns: create a VM on /dev/tsmbpf (TSMBPF_VM_CREATE), attach this
- * function as a TDI of @platform (the PCI form of TSMBPF_TDI_CREATE, with
- * the device fd or the BDF), bind the TDI to the VM (TSMBPF_TDI_BIND) and
- * accept it as the guest would (TSMBPF_TDI_ACCEPT); tdi-unbind undoes the
- * bind (TSMBPF_TDI_UNBIND).  The ids go into struct vmm_dev, the details
- * into @r (res_int(r, "tdi", id) ...).  Return 0 or a negative errno.
+ * What QEMU would do for a TEE-IO function it assigns: create a VM on
+ * /dev/tsmbpf (TSMBPF_VM_CREATE), attach this function as a TDI of
+ * @platform (TSMBPF_TDI_CREATE with TSMBPF_TDI_CREATE_PCI and the BDF; a
+ * TDI the function has already is reused), bind the TDI to the VM
+ * (TSMBPF_TDI_BIND) and accept it as the guest would (TSMBPF_TDI_ACCEPT).
+ * tdi-unbind undoes the bind (TSMBPF_TDI_UNBIND) and destroys the VM; the
+ * TDI stays, for the operator.
  */
+static const char *const vmm_platforms[TSMBPF_PLAT_NR] = {
+	[TSMBPF_PLAT_TDX] = "tdx",
+	[TSMBPF_PLAT_SEV_TIO] = "sev-tio",
+	[TSMBPF_PLAT_CCA] = "cca",
+};
+
+static int tsmbpf_fd(void)
+{
+	static int fd = -1;
+
+	if (fd < 0)
+		fd = open("/dev/tsmbpf", O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int tsmbpf_call(unsigned long req, void *arg)
+{
+	int fd = tsmbpf_fd();
+
+	if (fd < 0)
+		return fd;
+	return ioctl(fd, req, arg) ? -errno : 0;
+}
+
+/* The TDI already attached to @bdf, 0 if none. */
+static uint32_t vmm_tdi_find(uint32_t bdf)
+{
+	struct tsmbpf_tdi_info ti = { .argsz = sizeof(ti) };
+	struct tsmbpf_list l = { .argsz = sizeof(l) };
+	uint32_t ids[256], i;
+
+	l.what = TSMBPF_LIST_TDIS;
+	l.count = 256;
+	l.ids = (uintptr_t)ids;
+	if (tsmbpf_call(TSMBPF_LIST, &l))
+		return 0;
+	for (i = 0; i < l.count && i < 256; i++) {
+		ti.tdi_id = ids[i];
+		if (!tsmbpf_call(TSMBPF_TDI_INFO, &ti) && ti.bdf == bdf &&
+		    (ti.host_flags & TSMBPF_TDI_HOST_PCI))
+			return ids[i];
+	}
+	return 0;
+}
+
 static int vmm_tdi_bind(struct vmm_dev *d, const char *platform, struct result *r)
 {
-	return -EOPNOTSUPP;
+	struct tsmbpf_tdi_create tc = { .argsz = sizeof(tc),
+					.flags = TSMBPF_TDI_CREATE_PCI };
+	struct tsmbpf_vm_create vc = { .argsz = sizeof(vc) };
+	struct tsmbpf_tdi_bind b = { .argsz = sizeof(b),
+				     .viommu = TSMBPF_VIOMMU_TSM_NO_VIOMMU };
+	struct tsmbpf_tdi_accept a = { .argsz = sizeof(a) };
+	unsigned int seg, bus, dev, fn;
+	int plat, err;
+
+	for (plat = 0; plat < TSMBPF_PLAT_NR; plat++)
+		if (!strcmp(platform, vmm_platforms[plat]))
+			break;
+	if (plat == TSMBPF_PLAT_NR)
+		return -EINVAL;
+	if (d->tdi && d->vm)
+		return -EALREADY;
+	if (sscanf(d->bdf, "%x:%x:%x.%x", &seg, &bus, &dev, &fn) != 4)
+		return -EINVAL;
+	tc.platform = plat;
+	tc.bdf = TSMBPF_BDF(seg, bus, dev, fn);
+	d->tdi = vmm_tdi_find(tc.bdf);
+	if (!d->tdi) {
+		err = tsmbpf_call(TSMBPF_TDI_CREATE, &tc);
+		if (err)
+			return err;
+		d->tdi = tc.tdi_id;
+	}
+	err = tsmbpf_call(TSMBPF_VM_CREATE, &vc);
+	if (err)
+		return err;
+	d->vm = vc.vm_id;
+	b.tdi_id = d->tdi;
+	b.vm_id = d->vm;
+	err = tsmbpf_call(TSMBPF_TDI_BIND, &b);
+	if (!err) {
+		a.tdi_id = d->tdi;
+		a.nonce = b.nonce;
+		err = tsmbpf_call(TSMBPF_TDI_ACCEPT, &a);
+	}
+	res_int(r, "tdi", d->tdi);
+	res_int(r, "vm", d->vm);
+	if (err) {
+		struct tsmbpf_vm_destroy vd = { .argsz = sizeof(vd),
+						.vm_id = d->vm };
+
+		res_hex(r, "fw_error", b.fw_error ?: a.fw_error, 4);
+		tsmbpf_call(TSMBPF_VM_DESTROY, &vd);
+		d->vm = 0;
+	}
+	return err;
 }
 
 static int vmm_tdi_unbind(struct vmm_dev *d, struct result *r)
 {
-	return -EOPNOTSUPP;
+	struct tsmbpf_tdi_unbind u = { .argsz = sizeof(u), .tdi_id = d->tdi };
+	struct tsmbpf_vm_destroy vd = { .argsz = sizeof(vd), .vm_id = d->vm };
+	int err;
+
+	if (!d->tdi || !d->vm)
+		return -ENOTCONN;
+	res_int(r, "tdi", d->tdi);
+	err = tsmbpf_call(TSMBPF_TDI_UNBIND, &u);
+	/* a host event may have unbound it already */
+	if (err && err != -ENOTCONN) {
+		res_hex(r, "fw_error", u.fw_error, 4);
+		return err;
+	}
+	err = tsmbpf_call(TSMBPF_VM_DESTROY, &vd);
+	if (!err)
+		d->vm = 0;
+	return err;
 }
 
 static void act_tdi_bind(const struct action *a, struct result *r)

@@ -304,3 +304,17 @@ gated() {
 tdi_unbound() {
 	tdi_json "$1" | jq -e '.vm == null' >/dev/null
 }
+
+@test "the VMM binds its function's TDI through /dev/tsmbpf; an FLR then unbinds it first" {
+	run tsmbpf_vmm -j "$PCI_LONE_FN" "read-bar $BAR $NUM_QUEUES 2" 'tdi-bind cca' \
+		"!read-bar $BAR $NUM_QUEUES 2" flr "read-bar $BAR $NUM_QUEUES 2" tdi-unbind
+	echo "$output"
+	assert_success
+	tdi=$(jq -r 'select(.action == "tdi-bind cca") | .tdi' <<<"$output")
+	[ -n "$tdi" ] && [ "$tdi" != null ]
+	tdi_is "$tdi" '.platform == "cca" and .state == "CONFIG_UNLOCKED" and .vm == null and
+		.binds == 1 and .unbinds == 1 and .host_access'
+	assert_equal "$(cat "$SYSFS/nr_vms")" 1	# this test's own $vm only
+	run tsmbpf_vmm -j "$PCI_LONE_FN" 'tdi-bind nope'
+	assert_failure
+}
