@@ -3,8 +3,9 @@
 #
 # tsmbpf benchmarks (make bench).  Runs inside the guest as root:
 #
-#   bench.sh [all|spt|cycle|swap] all (default): sections a, b and c; spt,
-#                                cycle, swap: a, b or c alone
+#   bench.sh [all|spt|cycle|swap|vfio]
+#                                all (default): sections a, b, c and d; spt,
+#                                cycle, swap, vfio: a, b, c or d alone
 #   bench.sh summary LOG|JSON... host side: one table from the runs' figures
 #                                (make bench passes the console logs, which
 #                                hold a "BENCH-JSON {...}" line each)
@@ -25,6 +26,16 @@
 #      "policy" passes) shows the bias of the method itself.
 #   c. policy swap latency (tsmbpf_swap: tdx_connect <-> tdx_alt), idle and
 #      while tsmbpf_cycle loads the TDX slot; the load must see no failure
+#   d. host events through the real VFIO uAPI on the lone test function
+#      (tsmbpf_bench_vfio, ns per event, each timed around its syscall):
+#      1. not TSM-bound: VFIO_DEVICE_RESET and a PCI_COMMAND write clearing
+#         MSE under tsmbpf_vfio_pci (no TDI; an unbound TDI attached)
+#         against plain vfio-pci, the function rebound between the drivers
+#         every run (ABC/CBA): the gate's cost when nothing is bound
+#      2. bound: the same events on a bound and accepted TDI of each
+#         platform (bound again, untimed, before each event), the gate
+#         unbinding it first: each platform's policy against native, the
+#         policy loaded and unloaded between runs (ABBA)
 #
 # The machine is shared and QEMU TCG is noisy: every figure that matters is
 # a ratio of two measurements taken side by side, A and B interleaved in
@@ -40,11 +51,17 @@
 # tsmbpf_cycle_ab runs per row), BENCH_CYCLE_PAIRS (100 pairs of passes per
 # run at 0 us), BENCH_CYCLE_PAIRS_SLOW (100, at 20 us), BENCH_COARSE_ROUNDS
 # (5), BENCH_CYCLE_ITERS (200, tsmbpf_cycle -i at 0 us),
-# BENCH_CYCLE_ITERS_SLOW (20, at 20 us), BENCH_SWAPS (1000).
+# BENCH_CYCLE_ITERS_SLOW (20, at 20 us), BENCH_SWAPS (1000),
+# BENCH_VFIO_ROUNDS (7, section d), BENCH_VFIO_EVENTS (20 per run).
 #
 # Under TCG every process start costs ~0.1 s (jq ~0.7 s): the loops parse
 # JSON and read sysfs in bash, and the table is one jq program.
 set -euo pipefail
+
+# the guest's PCI functions and pci_bind_driver (section d); sourced first,
+# so that this script's helpers of the same name (counter, slot) win
+# shellcheck source-path=SCRIPTDIR source=test_helper/common-setup.bash
+. "$(dirname "${BASH_SOURCE[0]}")/test_helper/common-setup.bash"
 
 ROOT=${TSMBPF_ROOT:-/opt/tsmbpf}
 MODDIR=$ROOT/modules
@@ -69,10 +86,14 @@ CYCLE_ITERS_SLOW=${BENCH_CYCLE_ITERS_SLOW:-20}
 SLOW_US=20
 SWAPS=${BENCH_SWAPS:-1000}
 LOAD_TDIS=64
+VFIO_ROUNDS=${BENCH_VFIO_ROUNDS:-7}
+VFIO_EVENTS=${BENCH_VFIO_EVENTS:-20}
 
 # Targets: (4 KiB map+unmap)/raw store, policy/native cycle time
 TARGET_SPT=3
 TARGET_CYCLE=1.05
+# tsmbpf_vfio_pci/vfio-pci, host event on a function that is not bound
+TARGET_VFIO=1.05
 
 # ------------------------------------------------------------- helpers --
 
@@ -160,10 +181,15 @@ setup() {
 
 LOAD_PID=
 LOADED_POLICY=
+VFIO_USED=
 cleanup() {
 	[ -n "$LOAD_PID" ] && kill -TERM "$LOAD_PID" 2>/dev/null && wait "$LOAD_PID" 2>/dev/null
 	[ -n "$LOADED_POLICY" ] && tsmctl policy unload "$LOADED_POLICY" >/dev/null 2>&1
 	[ -n "${OLD_LATENCY:-}" ] && echo "$OLD_LATENCY" >"$LATENCY" 2>/dev/null
+	if [ -n "$VFIO_USED" ]; then
+		cleanup_objects >/dev/null 2>&1
+		pci_restore_all >/dev/null 2>&1
+	fi
 	return 0
 }
 
@@ -422,6 +448,154 @@ bench_swap() {
 	say
 }
 
+# ------------------------------------- d. host events through VFIO --
+
+# vfio_run EVENT [TDI VM]: REPLY = the tsmbpf_bench_vfio JSON of a run on
+# VFIO_BDF (its driver already set)
+vfio_run() {
+	local ev=$1 j
+	shift
+	j=$(tsmbpf_bench_vfio -n "$VFIO_EVENTS" -e "$ev" ${1:+-t "$1" -V "$2"} "$VFIO_BDF") ||
+		die "tsmbpf_bench_vfio -e $ev ${1:+-t $1 -V $2} $VFIO_BDF failed: $j"
+	REPLY=$j
+}
+
+# vfio_mode MODE EVENT: one run of section d.1 in MODE (vfio-pci, tvp:
+# tsmbpf_vfio_pci without a TDI, tdi: with an unbound TDI); REPLY = the
+# median ns per event, VFIO_P90 its p90
+vfio_mode() {
+	local mode=$1 ev=$2 tdi= j
+	case $mode in
+	vfio-pci) pci_bind_driver "$VFIO_BDF" vfio-pci || die "cannot bind vfio-pci" ;;
+	*) pci_bind_driver "$VFIO_BDF" tsmbpf_vfio_pci || die "cannot bind tsmbpf_vfio_pci" ;;
+	esac
+	if [ "$mode" = tdi ]; then
+		tdi=$(tsmctl dev create platform tdx pci "$VFIO_BDF") ||
+			die "cannot create a TDI for $VFIO_BDF"
+	fi
+	vfio_run "$ev"
+	j=$REPLY
+	if [ -n "$tdi" ]; then
+		tsmctl dev destroy "$tdi" >/dev/null || die "cannot destroy tdi $tdi"
+	fi
+	jv "$j" p90_ns && VFIO_P90=$REPLY
+	jv "$j" median_ns
+}
+
+bench_vfio_unbound() {
+	local ev=$1 t0=$SECONDS r m a b c
+	local -a A B C RB RC PA PB PC order
+	for ((r = 0; r <= VFIO_ROUNDS; r++)); do # round 0 warms up
+		order=(vfio-pci tvp tdi)
+		((r % 2)) || order=(tdi tvp vfio-pci)
+		for m in "${order[@]}"; do
+			vfio_mode "$m" "$ev"
+			case $m in
+			vfio-pci) a=$REPLY && ((r)) && PA+=("$VFIO_P90") ;;
+			tvp) b=$REPLY && ((r)) && PB+=("$VFIO_P90") ;;
+			tdi) c=$REPLY && ((r)) && PC+=("$VFIO_P90") ;;
+			esac
+		done
+		((r)) || continue
+		A+=("$a") B+=("$b") C+=("$c")
+		RB+=("$(ratio "$b" "$a")") RC+=("$(ratio "$c" "$a")")
+		printf '   %-9s round %d/%d: vfio-pci %s ns, tsmbpf_vfio_pci %s ns (%sx), with an unbound TDI %s ns (%sx)\n' \
+			"$ev" "$r" "$VFIO_ROUNDS" "$a" "$b" "${RB[-1]}" "$c" "${RC[-1]}"
+	done
+	a=$(median "${A[@]}") b=$(median "${B[@]}") c=$(median "${C[@]}")
+	VFIO_UNBOUND_ROWS+=("$(printf '{"event":"%s","vfio_pci_ns":%s,"tvp_ns":%s,"tvp_tdi_ns":%s,"vfio_pci_p90_ns":%s,"tvp_p90_ns":%s,"tvp_tdi_p90_ns":%s,"ratio":%s,"paired_ratio":%s,"ratio_tdi":%s,"paired_ratio_tdi":%s,"target_ratio":%s}' \
+		"$ev" "$a" "$b" "$c" "$(median "${PA[@]}")" "$(median "${PB[@]}")" \
+		"$(median "${PC[@]}")" "$(ratio "$b" "$a")" "$(median "${RB[@]}")" \
+		"$(ratio "$c" "$a")" "$(median "${RC[@]}")" "$TARGET_VFIO")")
+	say "   median: $ev: vfio-pci $a ns, tsmbpf_vfio_pci $b ns: $(ratio "$b" "$a")x, with an unbound TDI $c ns: $(ratio "$c" "$a")x (target <= $TARGET_VFIO) [$((SECONDS - t0)) s]"
+}
+
+# vfio_bound_run PLATFORM EVENT TDI VM WANT(native|policy): REPLY = median
+# ns; VFIO_UNB += events that left the TDI unbound, VFIO_BAD += unbinds
+# not made the WANT way
+vfio_bound_run() {
+	local c0 j n
+	counter "unbinds_$5" && c0=$REPLY
+	vfio_run "$2" "$3" "$4"
+	j=$REPLY
+	counter "unbinds_$5"
+	n=$((REPLY - c0))
+	jv "$j" unbound_by_event && VFIO_UNB=$((VFIO_UNB + REPLY))
+	# every event (warm-up included) unbinds, the WANT way
+	[ "$n" -ge "$VFIO_EVENTS" ] || VFIO_BAD=$((VFIO_BAD + VFIO_EVENTS - n))
+	jv "$j" median_ns
+}
+
+bench_vfio_bound() {
+	local plat=$1 pol=$2 ev=$3 t0=$SECONDS r n p vm tdi unb_n unb_p bad_n bad_p
+	local -a N P R
+	vm=$(tsmctl vm create) || die "cannot create a VM"
+	tdi=$(tsmctl dev create platform "$plat" pci "$VFIO_BDF") ||
+		die "cannot create a $plat TDI for $VFIO_BDF"
+	unb_n=0 unb_p=0 bad_n=0 bad_p=0
+	for ((r = 0; r <= VFIO_ROUNDS; r++)); do # round 0 warms up
+		VFIO_UNB=0 VFIO_BAD=0
+		if ((r % 2)); then
+			vfio_bound_run "$plat" "$ev" "$tdi" "$vm" native && n=$REPLY
+			unb_n=$((unb_n + VFIO_UNB)) bad_n=$((bad_n + VFIO_BAD)) VFIO_UNB=0 VFIO_BAD=0
+			policy_load "$plat" "$pol"
+			vfio_bound_run "$plat" "$ev" "$tdi" "$vm" policy && p=$REPLY
+			policy_unload "$plat" "$pol"
+			unb_p=$((unb_p + VFIO_UNB)) bad_p=$((bad_p + VFIO_BAD))
+		else
+			policy_load "$plat" "$pol"
+			vfio_bound_run "$plat" "$ev" "$tdi" "$vm" policy && p=$REPLY
+			policy_unload "$plat" "$pol"
+			unb_p=$((unb_p + VFIO_UNB)) bad_p=$((bad_p + VFIO_BAD)) VFIO_UNB=0 VFIO_BAD=0
+			vfio_bound_run "$plat" "$ev" "$tdi" "$vm" native && n=$REPLY
+			unb_n=$((unb_n + VFIO_UNB)) bad_n=$((bad_n + VFIO_BAD))
+		fi
+		((r)) || { unb_n=0 unb_p=0 bad_n=0 bad_p=0; continue; }
+		N+=("$n") P+=("$p") R+=("$(ratio "$p" "$n")")
+		printf '   %-8s %-9s round %d/%d: native %s ns, %s %s ns: %sx\n' \
+			"$plat" "$ev" "$r" "$VFIO_ROUNDS" "$n" "$pol" "$p" "${R[-1]}"
+	done
+	tsmctl dev destroy "$tdi" >/dev/null || die "cannot destroy tdi $tdi"
+	tsmctl vm destroy "$vm" >/dev/null || die "cannot destroy vm $vm"
+	n=$(median "${N[@]}") p=$(median "${P[@]}")
+	local total=$((VFIO_ROUNDS * VFIO_EVENTS)) ok=true
+	[ "$unb_n" = "$total" ] && [ "$unb_p" = "$total" ] && [ "$bad_n" = 0 ] &&
+		[ "$bad_p" = 0 ] || ok=false
+	$ok || FAILED=1
+	VFIO_BOUND_ROWS+=("$(printf '{"platform":"%s","policy":"%s","event":"%s","native_ns":%s,"policy_ns":%s,"ratio":%s,"paired_ratio":%s,"events":%s,"unbound_native":%s,"unbound_policy":%s,"unbinds_other_way_native":%s,"unbinds_other_way_policy":%s,"ok":%s}' \
+		"$plat" "$pol" "$ev" "$n" "$p" "$(ratio "$p" "$n")" \
+		"$(median "${R[@]}")" "$total" "$unb_n" "$unb_p" "$bad_n" "$bad_p" "$ok")")
+	say "   median: $plat $ev: native $n ns, $pol $p ns: $(ratio "$p" "$n")x; unbound by the event: $unb_n/$total native, $unb_p/$total policy$($ok || echo ', FAILED') [$((SECONDS - t0)) s]"
+}
+
+bench_vfio() {
+	local ev
+	VFIO_BDF=$PCI_LONE_FN
+	VFIO_UNBOUND_ROWS=() VFIO_BOUND_ROWS=()
+	VFIO_USED=1
+	vfio_pci_load || die "cannot load vfio-pci"
+	grep -q '^tsmbpf_vfio_pci ' /proc/modules ||
+		insmod "$MODDIR/tsmbpf_vfio_pci.ko" || die "cannot load tsmbpf_vfio_pci.ko"
+	say "== d. host events through VFIO on $VFIO_BDF (tsmbpf_bench_vfio), $VFIO_EVENTS events per run, ns per event"
+	say "   1. not bound: tsmbpf_vfio_pci (no TDI; an unbound TDI) against vfio-pci, rebound every run"
+	for ev in reset mse-clear; do
+		bench_vfio_unbound "$ev"
+	done
+	say "   2. bound and accepted before each event, the gate unbinds first: policy against native"
+	pci_bind_driver "$VFIO_BDF" tsmbpf_vfio_pci || die "cannot bind tsmbpf_vfio_pci"
+	for ev in reset mse-clear; do
+		bench_vfio_bound tdx tdx_connect "$ev"
+		bench_vfio_bound sev-tio sev_tio "$ev"
+		bench_vfio_bound cca cca "$ev"
+	done
+	pci_restore_all || die "cannot put the test functions back on virtio-pci"
+	VFIO_USED=
+	VFIO_JSON=$(printf '{"bdf":"%s","rounds":%s,"events_per_run":%s,"unbound":[%s],"bound":[%s]}' \
+		"$VFIO_BDF" "$VFIO_ROUNDS" "$VFIO_EVENTS" \
+		"$(IFS=,; echo "${VFIO_UNBOUND_ROWS[*]}")" "$(IFS=,; echo "${VFIO_BOUND_ROWS[*]}")")
+	say
+}
+
 # Unbind and destroy every TDI and VM (after a killed load).
 cleanup_objects() {
 	local id
@@ -460,6 +634,7 @@ def spt_label:
 	else "init_on_alloc=0 (table'"'"'s own cost)" end;
 def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 . as $runs | [$runs[] | select(.cycle)][0] as $cy | [$runs[] | select(.swap)][0] as $sw |
+[$runs[] | select(.vfio)][0] as $vf |
 [
 	("=" * 100),
 	" tsmbpf bench summary: QEMU TCG, medians over interleaved rounds",
@@ -515,7 +690,38 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 	  row("load during the swaps";
 	      ["\($s.load_cycles) cycles, \($s.load_failures) failures, \($s.load_not_torn_down) not torn down, \($s.ejections) ejections: \(if $s.ok then "ok" else "FAILED" end)"]))
 	 end),
+	(if $vf == null then empty else
+	 "",
+	 row("VFIO event, not bound (ns per event)";
+	     ["vfio-pci", "tsmbpf_vfio" | lpad(11)] + ["ratio" | lpad(8)] + ["target" | lpad(7)] + ["" | rpad(4)] +
+	     ["+ TDI" | lpad(11)] + ["ratio" | lpad(8)]),
+	 ($vf.vfio.unbound[] |
+	  row("\(.event), \($vf.vfio.events_per_run) per run, \($vf.vfio.rounds) rounds";
+	      [(.vfio_pci_ns, .tvp_ns) | num | lpad(11)] + [(.ratio | fixed(3)) + "x" | lpad(8)] +
+	      ["<= \(.target_ratio)" | lpad(7)] + [.target_ratio as $t | .ratio | verdict($t) | rpad(4)] +
+	      [.tvp_tdi_ns | num | lpad(11)] + [(.ratio_tdi | fixed(3)) + "x" | lpad(8)])),
+	 "",
+	 row("VFIO event on a bound TDI (ns per event)";
+	     ["native ns", "policy ns" | lpad(11)] + ["+ns" | lpad(9)] + ["ratio" | lpad(8)] + ["paired" | lpad(8)] +
+	     ["unbound" | lpad(9)]),
+	 ($vf.vfio.bound[] |
+	  row("\(.platform) \(.policy), \(.event)";
+	      [(.native_ns, .policy_ns) | num | lpad(11)] + [.policy_ns - .native_ns | num | lpad(9)] +
+	      [(.ratio | fixed(3)) + "x" | lpad(8)] + [(.paired_ratio | fixed(3)) + "x" | lpad(8)] +
+	      ["\(.unbound_policy)/\(.events)" + (if .ok then "" else " FAILED" end) | lpad(9)]))
+	 end),
 	"",
+	(if $vf == null then empty else
+	 " VFIO: ns per event on \($vf.vfio.bdf), each timed around its one syscall (VFIO_DEVICE_RESET;",
+	 " mse-clear: a PCI_COMMAND write without MSE through the config region).  Not bound: the",
+	 " function rebound between vfio-pci and tsmbpf_vfio_pci every run, ratio tsmbpf/vfio-pci;",
+	 " + TDI: an unbound TDI attached (the gate looks it up and lets the event pass).  Bound: the",
+	 " TDI bound and accepted (untimed) before each event, the gate unbinds it before the event",
+	 " reaches vfio-pci-core: the time from the event to the zap and on, policy against native;",
+	 " unbound: events that left the TDI unbound with the policy loaded.  A reset includes the",
+	 " function reset itself (an FLR waits 100 ms), which the gate'"'"'s cost is small against.",
+	 ""
+	 end),
 	(if $cy == null and $sw == null then empty else
 	 " cycle: ns per bind+accept+unbind, median over passes that alternate native and policy on",
 	 " the same TDIs (tsmbpf_cycle_ab); +ns: policy - native.  A/A: the same with a policy of",
@@ -563,7 +769,7 @@ read_runs() {
 main() {
 	local mode=${1:-all} t0 json
 	case $mode in
-	all | spt | cycle | swap) ;;
+	all | spt | cycle | swap | vfio) ;;
 	summary)
 		shift
 		read_runs "$@"
@@ -576,10 +782,11 @@ main() {
 		printf '%s\n' "${RUNS[@]}" | jq -s '{ runs: . }'
 		return
 		;;
-	*) die "usage: bench.sh [all|spt|cycle|swap] | bench.sh summary|json LOG|JSON..." ;;
+	*) die "usage: bench.sh [all|spt|cycle|swap|vfio] | bench.sh summary|json LOG|JSON..." ;;
 	esac
 	for n in "$ROUNDS" "$CYCLE_ROUNDS" "$CYCLE_PAIRS" "$CYCLE_PAIRS_SLOW" \
-		"$SWAPS" "$SPT_MB" "$SPT_ITERS" "$CYCLE_ITERS" "$CYCLE_ITERS_SLOW"; do
+		"$SWAPS" "$SPT_MB" "$SPT_ITERS" "$CYCLE_ITERS" "$CYCLE_ITERS_SLOW" \
+		"$VFIO_ROUNDS" "$VFIO_EVENTS"; do
 		[[ $n =~ ^[1-9][0-9]*$ ]] || die "bad knob value '$n'"
 	done
 	[[ $COARSE_ROUNDS =~ ^[0-9]+$ ]] || die "bad BENCH_COARSE_ROUNDS"
@@ -590,13 +797,14 @@ main() {
 	t0=$SECONDS
 	say "tsmbpf bench ($mode): kernel $(uname -r), $(nproc) CPUs, init_on_alloc=$INIT_ON_ALLOC"
 	say
-	SPT_JSON=null CYCLE_JSON=null SWAP_JSON=null
+	SPT_JSON=null CYCLE_JSON=null SWAP_JSON=null VFIO_JSON=null
 	case $mode in all | spt) bench_spt ;; esac
 	case $mode in all | cycle) bench_cycle ;; esac
 	case $mode in all | swap) bench_swap ;; esac
-	json=$(printf '{"mode":"%s","kernel":"%s","init_on_alloc":%s,"rounds":%s,"cycle_rounds":%s,"seconds":%s,"spt":%s,"cycle":%s,"swap":%s}' \
+	case $mode in all | vfio) bench_vfio ;; esac
+	json=$(printf '{"mode":"%s","kernel":"%s","init_on_alloc":%s,"rounds":%s,"cycle_rounds":%s,"seconds":%s,"spt":%s,"cycle":%s,"swap":%s,"vfio":%s}' \
 		"$mode" "$(uname -r)" "$INIT_ON_ALLOC" "$ROUNDS" "$CYCLE_ROUNDS" \
-		$((SECONDS - t0)) "$SPT_JSON" "$CYCLE_JSON" "$SWAP_JSON")
+		$((SECONDS - t0)) "$SPT_JSON" "$CYCLE_JSON" "$SWAP_JSON" "$VFIO_JSON")
 	jq 'with_entries(select(.value != null))' <<<"$json" >"$OUT" ||
 		die "bad JSON: $json"
 	json=$(jq -c . "$OUT")
