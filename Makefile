@@ -109,7 +109,7 @@ BENCH_LOG_NOINIT := $(O)/vm/bench-init_on_alloc0.log
 bench: deps
 	$(Q)$(MAKE) build
 	@echo '== make bench 1/2: full bench, default kernel command line (init_on_alloc=1)'
-	$(Q)$(VMRUN) --timeout 1500 --log $(BENCH_LOG) -- bash /opt/tsmbpf/tests/bench.sh all
+	$(Q)$(VMRUN) --timeout 2100 --log $(BENCH_LOG) -- bash /opt/tsmbpf/tests/bench.sh all
 	@echo '== make bench 2/2: secure page table only, --append init_on_alloc=0'
 	$(Q)$(VMRUN) --timeout 600 --log $(BENCH_LOG_NOINIT) --append init_on_alloc=0 \
 		-- bash /opt/tsmbpf/tests/bench.sh spt

@@ -52,7 +52,8 @@
 # run at 0 us), BENCH_CYCLE_PAIRS_SLOW (100, at 20 us), BENCH_COARSE_ROUNDS
 # (5), BENCH_CYCLE_ITERS (200, tsmbpf_cycle -i at 0 us),
 # BENCH_CYCLE_ITERS_SLOW (20, at 20 us), BENCH_SWAPS (1000),
-# BENCH_VFIO_ROUNDS (7, section d), BENCH_VFIO_EVENTS (20 per run).
+# BENCH_VFIO_ROUNDS (7, section d), BENCH_VFIO_EVENTS (20 resets per run),
+# BENCH_VFIO_EVENTS_FAST (200 MSE writes per run).
 #
 # Under TCG every process start costs ~0.1 s (jq ~0.7 s): the loops parse
 # JSON and read sysfs in bash, and the table is one jq program.
@@ -88,6 +89,7 @@ SWAPS=${BENCH_SWAPS:-1000}
 LOAD_TDIS=64
 VFIO_ROUNDS=${BENCH_VFIO_ROUNDS:-7}
 VFIO_EVENTS=${BENCH_VFIO_EVENTS:-20}
+VFIO_EVENTS_FAST=${BENCH_VFIO_EVENTS_FAST:-200}
 
 # Targets: (4 KiB map+unmap)/raw store, policy/native cycle time
 TARGET_SPT=3
@@ -450,12 +452,19 @@ bench_swap() {
 
 # ------------------------------------- d. host events through VFIO --
 
+# vfio_n EVENT: VFIO_N = the events per run: few resets (an FLR waits
+# 100 ms), many config writes (a millisecond each, noisier)
+vfio_n() {
+	VFIO_N=$VFIO_EVENTS
+	[ "$1" = reset ] || VFIO_N=$VFIO_EVENTS_FAST
+}
+
 # vfio_run EVENT [TDI VM]: REPLY = the tsmbpf_bench_vfio JSON of a run on
 # VFIO_BDF (its driver already set)
 vfio_run() {
 	local ev=$1 j
 	shift
-	j=$(tsmbpf_bench_vfio -n "$VFIO_EVENTS" -e "$ev" ${1:+-t "$1" -V "$2"} "$VFIO_BDF") ||
+	j=$(tsmbpf_bench_vfio -n "$VFIO_N" -e "$ev" ${1:+-t "$1" -V "$2"} "$VFIO_BDF") ||
 		die "tsmbpf_bench_vfio -e $ev ${1:+-t $1 -V $2} $VFIO_BDF failed: $j"
 	REPLY=$j
 }
@@ -464,7 +473,7 @@ vfio_run() {
 # tsmbpf_vfio_pci without a TDI, tdi: with an unbound TDI); REPLY = the
 # median ns per event, VFIO_P90 its p90
 vfio_mode() {
-	local mode=$1 ev=$2 tdi= j
+	local mode=$1 ev=$2 tdi='' j
 	case $mode in
 	vfio-pci) pci_bind_driver "$VFIO_BDF" vfio-pci || die "cannot bind vfio-pci" ;;
 	*) pci_bind_driver "$VFIO_BDF" tsmbpf_vfio_pci || die "cannot bind tsmbpf_vfio_pci" ;;
@@ -503,8 +512,8 @@ bench_vfio_unbound() {
 			"$ev" "$r" "$VFIO_ROUNDS" "$a" "$b" "${RB[-1]}" "$c" "${RC[-1]}"
 	done
 	a=$(median "${A[@]}") b=$(median "${B[@]}") c=$(median "${C[@]}")
-	VFIO_UNBOUND_ROWS+=("$(printf '{"event":"%s","vfio_pci_ns":%s,"tvp_ns":%s,"tvp_tdi_ns":%s,"vfio_pci_p90_ns":%s,"tvp_p90_ns":%s,"tvp_tdi_p90_ns":%s,"ratio":%s,"paired_ratio":%s,"ratio_tdi":%s,"paired_ratio_tdi":%s,"target_ratio":%s}' \
-		"$ev" "$a" "$b" "$c" "$(median "${PA[@]}")" "$(median "${PB[@]}")" \
+	VFIO_UNBOUND_ROWS+=("$(printf '{"event":"%s","events_per_run":%s,"vfio_pci_ns":%s,"tvp_ns":%s,"tvp_tdi_ns":%s,"vfio_pci_p90_ns":%s,"tvp_p90_ns":%s,"tvp_tdi_p90_ns":%s,"ratio":%s,"paired_ratio":%s,"ratio_tdi":%s,"paired_ratio_tdi":%s,"target_ratio":%s}' \
+		"$ev" "$VFIO_N" "$a" "$b" "$c" "$(median "${PA[@]}")" "$(median "${PB[@]}")" \
 		"$(median "${PC[@]}")" "$(ratio "$b" "$a")" "$(median "${RB[@]}")" \
 		"$(ratio "$c" "$a")" "$(median "${RC[@]}")" "$TARGET_VFIO")")
 	say "   median: $ev: vfio-pci $a ns, tsmbpf_vfio_pci $b ns: $(ratio "$b" "$a")x, with an unbound TDI $c ns: $(ratio "$c" "$a")x (target <= $TARGET_VFIO) [$((SECONDS - t0)) s]"
@@ -522,7 +531,7 @@ vfio_bound_run() {
 	n=$((REPLY - c0))
 	jv "$j" unbound_by_event && VFIO_UNB=$((VFIO_UNB + REPLY))
 	# every event (warm-up included) unbinds, the WANT way
-	[ "$n" -ge "$VFIO_EVENTS" ] || VFIO_BAD=$((VFIO_BAD + VFIO_EVENTS - n))
+	[ "$n" -ge "$VFIO_N" ] || VFIO_BAD=$((VFIO_BAD + VFIO_N - n))
 	jv "$j" median_ns
 }
 
@@ -558,12 +567,12 @@ bench_vfio_bound() {
 	tsmctl dev destroy "$tdi" >/dev/null || die "cannot destroy tdi $tdi"
 	tsmctl vm destroy "$vm" >/dev/null || die "cannot destroy vm $vm"
 	n=$(median "${N[@]}") p=$(median "${P[@]}")
-	local total=$((VFIO_ROUNDS * VFIO_EVENTS)) ok=true
+	local total=$((VFIO_ROUNDS * VFIO_N)) ok=true
 	[ "$unb_n" = "$total" ] && [ "$unb_p" = "$total" ] && [ "$bad_n" = 0 ] &&
 		[ "$bad_p" = 0 ] || ok=false
 	$ok || FAILED=1
-	VFIO_BOUND_ROWS+=("$(printf '{"platform":"%s","policy":"%s","event":"%s","native_ns":%s,"policy_ns":%s,"ratio":%s,"paired_ratio":%s,"events":%s,"unbound_native":%s,"unbound_policy":%s,"unbinds_other_way_native":%s,"unbinds_other_way_policy":%s,"ok":%s}' \
-		"$plat" "$pol" "$ev" "$n" "$p" "$(ratio "$p" "$n")" \
+	VFIO_BOUND_ROWS+=("$(printf '{"platform":"%s","policy":"%s","event":"%s","events_per_run":%s,"native_ns":%s,"policy_ns":%s,"ratio":%s,"paired_ratio":%s,"events":%s,"unbound_native":%s,"unbound_policy":%s,"unbinds_other_way_native":%s,"unbinds_other_way_policy":%s,"ok":%s}' \
+		"$plat" "$pol" "$ev" "$VFIO_N" "$n" "$p" "$(ratio "$p" "$n")" \
 		"$(median "${R[@]}")" "$total" "$unb_n" "$unb_p" "$bad_n" "$bad_p" "$ok")")
 	say "   median: $plat $ev: native $n ns, $pol $p ns: $(ratio "$p" "$n")x; unbound by the event: $unb_n/$total native, $unb_p/$total policy$($ok || echo ', FAILED') [$((SECONDS - t0)) s]"
 }
@@ -576,22 +585,24 @@ bench_vfio() {
 	vfio_pci_load || die "cannot load vfio-pci"
 	grep -q '^tsmbpf_vfio_pci ' /proc/modules ||
 		insmod "$MODDIR/tsmbpf_vfio_pci.ko" || die "cannot load tsmbpf_vfio_pci.ko"
-	say "== d. host events through VFIO on $VFIO_BDF (tsmbpf_bench_vfio), $VFIO_EVENTS events per run, ns per event"
+	say "== d. host events through VFIO on $VFIO_BDF (tsmbpf_bench_vfio), $VFIO_EVENTS resets or $VFIO_EVENTS_FAST MSE writes per run, ns per event"
 	say "   1. not bound: tsmbpf_vfio_pci (no TDI; an unbound TDI) against vfio-pci, rebound every run"
 	for ev in reset mse-clear; do
+		vfio_n "$ev"
 		bench_vfio_unbound "$ev"
 	done
 	say "   2. bound and accepted before each event, the gate unbinds first: policy against native"
 	pci_bind_driver "$VFIO_BDF" tsmbpf_vfio_pci || die "cannot bind tsmbpf_vfio_pci"
 	for ev in reset mse-clear; do
+		vfio_n "$ev"
 		bench_vfio_bound tdx tdx_connect "$ev"
 		bench_vfio_bound sev-tio sev_tio "$ev"
 		bench_vfio_bound cca cca "$ev"
 	done
 	pci_restore_all || die "cannot put the test functions back on virtio-pci"
 	VFIO_USED=
-	VFIO_JSON=$(printf '{"bdf":"%s","rounds":%s,"events_per_run":%s,"unbound":[%s],"bound":[%s]}' \
-		"$VFIO_BDF" "$VFIO_ROUNDS" "$VFIO_EVENTS" \
+	VFIO_JSON=$(printf '{"bdf":"%s","rounds":%s,"unbound":[%s],"bound":[%s]}' \
+		"$VFIO_BDF" "$VFIO_ROUNDS" \
 		"$(IFS=,; echo "${VFIO_UNBOUND_ROWS[*]}")" "$(IFS=,; echo "${VFIO_BOUND_ROWS[*]}")")
 	say
 }
@@ -634,13 +645,14 @@ def spt_label:
 	else "init_on_alloc=0 (table'"'"'s own cost)" end;
 def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 . as $runs | [$runs[] | select(.cycle)][0] as $cy | [$runs[] | select(.swap)][0] as $sw |
-[$runs[] | select(.vfio)][0] as $vf |
+[$runs[] | select(.vfio)][0] as $vf | [$runs[] | select(.spt)][0] as $sp |
 [
 	("=" * 100),
 	" tsmbpf bench summary: QEMU TCG, medians over interleaved rounds",
 	" (absolute times are emulated; compare figures within a row, the ratios are the result)",
 	("=" * 100),
-	"",
+	(if $sp == null then empty else
+	 "",
 	row("secure page table, in kernel";
 	    ["4K map+unm", "2M map+unm", "raw store" | lpad(11)] + ["4K/raw" | lpad(8)] + ["target" | lpad(7)] +
 	    ["" | lpad(4)] + ["4K new tbl" | lpad(11)] + ["new/raw" | lpad(8)]),
@@ -660,7 +672,8 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 		    [(.ratio_uapi_kernel_fault | fixed(1)) + "x" | lpad(9)]),
 	 row(""; ["(" + (.kernel_faults_per_s / 1e6 | fixed(2)) + "M)",
 		  "(" + (.uapi_faults_per_s_4k / 1e3 | fixed(0)) + "k)",
-		  "(" + (.uapi_faults_per_s_2m / 1e3 | fixed(0)) + "k)" | lpad(12)])),
+		  "(" + (.uapi_faults_per_s_2m / 1e3 | fixed(0)) + "k)" | lpad(12)]))
+	 end),
 	(if $cy == null then empty else
 	 "",
 	 row("bind+unbind cycle, \($cy.cycle[0].tdis) TDIs";
@@ -692,16 +705,16 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 	 end),
 	(if $vf == null then empty else
 	 "",
-	 row("VFIO event, not bound (ns per event)";
+	 row("VFIO event, not bound, ns per event";
 	     ["vfio-pci", "tsmbpf_vfio" | lpad(11)] + ["ratio" | lpad(8)] + ["target" | lpad(7)] + ["" | rpad(4)] +
 	     ["+ TDI" | lpad(11)] + ["ratio" | lpad(8)]),
 	 ($vf.vfio.unbound[] |
-	  row("\(.event), \($vf.vfio.events_per_run) per run, \($vf.vfio.rounds) rounds";
+	  row("\(.event), \(.events_per_run) per run, \($vf.vfio.rounds) rounds";
 	      [(.vfio_pci_ns, .tvp_ns) | num | lpad(11)] + [(.ratio | fixed(3)) + "x" | lpad(8)] +
 	      ["<= \(.target_ratio)" | lpad(7)] + [.target_ratio as $t | .ratio | verdict($t) | rpad(4)] +
 	      [.tvp_tdi_ns | num | lpad(11)] + [(.ratio_tdi | fixed(3)) + "x" | lpad(8)])),
 	 "",
-	 row("VFIO event on a bound TDI (ns per event)";
+	 row("VFIO event, TDI bound, ns per event";
 	     ["native ns", "policy ns" | lpad(11)] + ["+ns" | lpad(9)] + ["ratio" | lpad(8)] + ["paired" | lpad(8)] +
 	     ["unbound" | lpad(9)]),
 	 ($vf.vfio.bound[] |
@@ -732,13 +745,15 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 	 " swap: one bpf_link__update_map() (map update + LINK_UPDATE); the core'"'"'s update waits",
 	 " for an expedited SRCU grace period, so unbinds already running finish first."
 	 end),
-	" 4K/raw: 4 KiB map+unmap per entry over an 8-byte store per entry into a vmalloc()ed array.",
+	(if $sp == null then empty else
+	 " 4K/raw: 4 KiB map+unmap per entry over an 8-byte store per entry into a vmalloc()ed array.",
 	" The table keeps the pages an unmap empties (tsmbpf.spt_keep_pages, as TDX keeps a TD'"'"'s",
 	" S-EPT pages): 4K map+unm maps into a table that kept them, as a bind after an unbind does;",
 	" 4K new tbl maps into a new table, every table page (one per 512 entries) from the page",
 	" allocator.  With init_on_alloc=1 (CONFIG_INIT_ON_ALLOC_DEFAULT_ON) the allocator zeroes each",
 	" with rep stosb, which QEMU TCG runs one byte at a time, far slower than hardware: under TCG",
-	" that zeroing dominates a map into a new table.  init_on_alloc=0 shows the same without it."
+	 " that zeroing dominates a map into a new table.  init_on_alloc=0 shows the same without it."
+	 end)
 ] | .[]
 '
 
@@ -786,7 +801,7 @@ main() {
 	esac
 	for n in "$ROUNDS" "$CYCLE_ROUNDS" "$CYCLE_PAIRS" "$CYCLE_PAIRS_SLOW" \
 		"$SWAPS" "$SPT_MB" "$SPT_ITERS" "$CYCLE_ITERS" "$CYCLE_ITERS_SLOW" \
-		"$VFIO_ROUNDS" "$VFIO_EVENTS"; do
+		"$VFIO_ROUNDS" "$VFIO_EVENTS" "$VFIO_EVENTS_FAST"; do
 		[[ $n =~ ^[1-9][0-9]*$ ]] || die "bad knob value '$n'"
 	done
 	[[ $COARSE_ROUNDS =~ ^[0-9]+$ ]] || die "bad BENCH_COARSE_ROUNDS"
