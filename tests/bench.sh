@@ -709,10 +709,10 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 	     ["vfio-pci", "tsmbpf_vfio" | lpad(11)] + ["ratio" | lpad(8)] + ["target" | lpad(7)] + ["" | rpad(4)] +
 	     ["+ TDI" | lpad(11)] + ["ratio" | lpad(8)]),
 	 ($vf.vfio.unbound[] |
-	  row("\(.event), \(.events_per_run) per run, \($vf.vfio.rounds) rounds";
-	      [(.vfio_pci_ns, .tvp_ns) | num | lpad(11)] + [(.ratio | fixed(3)) + "x" | lpad(8)] +
-	      ["<= \(.target_ratio)" | lpad(7)] + [.target_ratio as $t | .ratio | verdict($t) | rpad(4)] +
-	      [.tvp_tdi_ns | num | lpad(11)] + [(.ratio_tdi | fixed(3)) + "x" | lpad(8)])),
+	  row("\(.event), \(.events_per_run // $vf.vfio.events_per_run) per run, \($vf.vfio.rounds) rounds";
+	      [(.vfio_pci_ns, .tvp_ns) | num | lpad(11)] + [(.paired_ratio | fixed(3)) + "x" | lpad(8)] +
+	      ["<= \(.target_ratio)" | lpad(7)] + [.target_ratio as $t | .paired_ratio | verdict($t) | rpad(4)] +
+	      [.tvp_tdi_ns | num | lpad(11)] + [(.paired_ratio_tdi | fixed(3)) + "x" | lpad(8)])),
 	 "",
 	 row("VFIO event, TDI bound, ns per event";
 	     ["native ns", "policy ns" | lpad(11)] + ["+ns" | lpad(9)] + ["ratio" | lpad(8)] + ["paired" | lpad(8)] +
@@ -727,10 +727,12 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 	(if $vf == null then empty else
 	 " VFIO: ns per event on \($vf.vfio.bdf), each timed around its one syscall (VFIO_DEVICE_RESET;",
 	 " mse-clear: a PCI_COMMAND write without MSE through the config region).  Not bound: the",
-	 " function rebound between vfio-pci and tsmbpf_vfio_pci every run, ratio tsmbpf/vfio-pci;",
+	 " function rebound between vfio-pci and tsmbpf_vfio_pci every run, ratio tsmbpf/vfio-pci",
+	 " (median of the rounds'"'"' ratios, each of two runs side by side);",
 	 " + TDI: an unbound TDI attached (the gate looks it up and lets the event pass).  Bound: the",
 	 " TDI bound and accepted (untimed) before each event, the gate unbinds it before the event",
-	 " reaches vfio-pci-core: the time from the event to the zap and on, policy against native;",
+	 " reaches vfio-pci-core: the time from the event to the zap and on, policy against native",
+	 " (ratio: of the medians; paired: median of the rounds'"'"' ratios);",
 	 " unbound: events that left the TDI unbound with the policy loaded.  A reset includes the",
 	 " function reset itself (an FLR waits 100 ms), which the gate'"'"'s cost is small against.",
 	 ""
