@@ -55,7 +55,10 @@ struct tvp_device {
 	bool private;
 };
 
-/* Serialises linking functions and TDIs against removal. */
+/*
+ * Serialises linking functions and TDIs against removal.  Lock order: the
+ * device lock, tvp_link_lock, tdi->lock.
+ */
 static DEFINE_MUTEX(tvp_link_lock);
 static struct pci_driver tvp_driver;
 static const struct vfio_device_ops tvp_ops;
@@ -92,8 +95,9 @@ static int tvp_attach(u32 bdf, struct tsmbpf_tdi *tdi)
 					   bdf & 0xff);
 	if (!pdev)
 		return -ENOENT;
-	mutex_lock(&tvp_link_lock);
+	/* the driver core holds the device lock around remove: first */
 	device_lock(&pdev->dev);
+	mutex_lock(&tvp_link_lock);
 	if (pdev->dev.driver != &tvp_driver.driver) {
 		ret = -ENOENT;
 		goto out_unlock;
@@ -133,8 +137,8 @@ static int tvp_attach(u32 bdf, struct tsmbpf_tdi *tdi)
 	spin_unlock(&tv->tdi_lock);
 	WRITE_ONCE(tdi->host_data, tv);
 out_unlock:
-	device_unlock(&pdev->dev);
 	mutex_unlock(&tvp_link_lock);
+	device_unlock(&pdev->dev);
 	pci_dev_put(pdev);
 	return ret;
 }

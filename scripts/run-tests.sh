@@ -52,8 +52,14 @@ bats_args="--tap"
 [ -n "$FILTER" ] && bats_args+=" --filter $(printf %q "$FILTER")"
 guest_log="$O/vm/guest-tests.log"
 console="$O/vm/test-console.log"
+# the guest tests' own knobs, passed through: TSMBPF_SEED replays the races
+# of tsmbpf_race, TSMBPF_VFIO_STRESS=1 runs the opt-in VFIO race
+guest_env=
+for v in TSMBPF_SEED TSMBPF_VFIO_STRESS; do
+	[ -n "${!v:-}" ] && guest_env+="$v=$(printf %q "${!v}") "
+done
 "$VMRUN" --build "$O" --timeout 3600 --log "$console" -- \
-	"bats $bats_args$suites | tee /tmp/tap; rc=\${PIPESTATUS[0]};" \
+	"${guest_env}bats $bats_args$suites | tee /tmp/tap; rc=\${PIPESTATUS[0]};" \
 	"echo TSMBPF-TAP-BEGIN; cat /tmp/tap; echo TSMBPF-TAP-END; exit \$rc" \
 	| tee "$guest_log"
 rc=${PIPESTATUS[0]}

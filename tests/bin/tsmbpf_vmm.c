@@ -50,6 +50,13 @@
  *                          VM and accept it, as the guest would
  *   tdi-unbind             unbind it and destroy the VM (a host event may
  *                          have unbound it already)
+ *   together A B           run the next two actions at once, from two
+ *                          threads released together (races: `together
+ *                          flr close`, `together reset reset`); both
+ *                          lines print after both returned
+ *   unbind-driver          unbind the current function from its driver
+ *                          through sysfs (blocks while the device is open:
+ *                          with `together unbind-driver close`)
  *   dev N|BDF              make function N (0-based) or BDF current
  *   sleep MS               sleep MS milliseconds
  *   hold                   print "ready", then wait for a line on stdin,
@@ -85,6 +92,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1133,6 +1141,29 @@ static void act_close(const struct action *a, struct result *r)
 	d->fd = -1;
 }
 
+static void act_unbind_driver(const struct action *a, struct result *r)
+{
+	struct vmm_dev *d = cur_dev();
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
+		 d->bdf);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r->err = errno;
+		return;
+	}
+	if (write(fd, d->bdf, strlen(d->bdf)) < 0)
+		r->err = errno;
+	close(fd);
+}
+
+/* `together`: marks the next two actions; run by run_together(). */
+static void act_together(const struct action *a, struct result *r)
+{
+}
+
 static const struct action_type action_types[] = {
 	{ "read-bar", 2, 3, act_read_bar, true },
 	{ "write-bar", 3, 4, act_write_bar, true },
@@ -1157,9 +1188,67 @@ static const struct action_type action_types[] = {
 	{ "sleep", 1, 1, act_sleep, false },
 	{ "hold", 0, 0, act_hold, false },
 	{ "close", 0, 0, act_close, true },
+	{ "unbind-driver", 0, 0, act_unbind_driver, false },
+	{ "together", 0, 0, act_together, false },
 };
 
 /* ------------------------------------------------------------- main -- */
+
+/* One action of a `together`, and the spin the two threads start from. */
+struct together {
+	const struct action *a;
+	struct result r;
+	pthread_t thread;
+};
+
+static int together_go;
+
+static void run_one(const struct action *a, struct result *r)
+{
+	char words[128];
+	int k;
+
+	snprintf(words, sizeof(words), "%s", a->type->name);
+	for (k = 0; k < a->nr_args; k++)
+		append(words, sizeof(words), " %s", a->args[k]);
+	res_init(r, words, a->expect_fail);
+	if (a->type->needs_dev && cur_dev()->fd < 0)
+		r->err = EBADF;
+	else
+		a->type->fn(a, r);
+}
+
+static void *together_thread(void *arg)
+{
+	struct together *t = arg;
+
+	while (!__atomic_load_n(&together_go, __ATOMIC_ACQUIRE))
+		;
+	run_one(t->a, &t->r);
+	return NULL;
+}
+
+/* Run @a and @b at once; print both; true if both were as expected. */
+static bool run_together(const struct action *a, const struct action *b)
+{
+	struct together t[2] = { { .a = a }, { .a = b } };
+	bool ok = true;
+	int i;
+
+	together_go = 0;
+	for (i = 0; i < 2; i++) {
+		if (pthread_create(&t[i].thread, NULL, together_thread, &t[i])) {
+			fprintf(stderr, "tsmbpf_vmm: pthread_create failed\n");
+			exit(1);
+		}
+	}
+	__atomic_store_n(&together_go, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i].thread, NULL);
+	for (i = 0; i < 2; i++)
+		ok &= res_print(&t[i].r);
+	return ok;
+}
 
 static void usage(FILE *f)
 {
@@ -1171,7 +1260,8 @@ static void usage(FILE *f)
 		"  mse-clear  mse-set  bme-clear  bme-set  d3hot  d0  flr\n"
 		"  reset  hot-reset  low-power  low-power-exit\n"
 		"  tdi-bind PLATFORM  tdi-unbind\n"
-		"  dev N|BDF  sleep MS  hold  close\n"
+		"  dev N|BDF  sleep MS  hold  close  unbind-driver\n"
+		"  together ACTION ACTION   (the two at once, from two threads)\n"
 		"Options:\n"
 		"  -j, --json   JSON lines\n"
 		"      --hold   hold after the last action: print \"ready\", wait for\n"
@@ -1234,6 +1324,17 @@ static int parse_actions(int argc, char **argv, struct action *acts, int *nr)
 			return -1;
 		}
 		n++;
+	}
+	for (k = 0; k < n; k++) {
+		if (acts[k].type->fn != act_together)
+			continue;
+		if (k + 2 >= n || acts[k + 1].type->fn == act_together ||
+		    acts[k + 2].type->fn == act_together ||
+		    acts[k + 1].type->fn == act_hold ||
+		    acts[k + 2].type->fn == act_hold) {
+			fprintf(stderr, "tsmbpf_vmm: together needs two actions after it (not hold or together)\n");
+			return -1;
+		}
 	}
 	*nr = n;
 	return 0;
@@ -1322,17 +1423,15 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < nr_acts; i++) {
 		const struct action *a = &acts[i];
-		char words[128];
 		struct result r;
 
-		snprintf(words, sizeof(words), "%s", a->type->name);
-		for (k = 0; k < a->nr_args; k++)
-			append(words, sizeof(words), " %s", a->args[k]);
-		res_init(&r, words, a->expect_fail);
-		if (a->type->needs_dev && cur_dev()->fd < 0)
-			r.err = EBADF;
-		else
-			a->type->fn(a, &r);
+		if (a->type->fn == act_together) {
+			if (!run_together(&acts[i + 1], &acts[i + 2]))
+				all_ok = false;
+			i += 2;
+			continue;
+		}
+		run_one(a, &r);
 		if (!res_print(&r))
 			all_ok = false;
 	}

@@ -305,7 +305,7 @@ trace_count() {
 }
 
 @test "bind() returning -EPROTO fails the bind and the policy stays attached" {
-	run tsmctl policy load "$TPOLDIR/bind_eproto.bpf.o"
+	run tsmctl policy load "$TPOLDIR/bind_fails.bpf.o"
 	assert_success
 	e0=$(counter policy_ejections)
 	b0=$(counter binds)
@@ -315,13 +315,13 @@ trace_count() {
 	assert_failure
 	assert_output --partial "Protocol error"
 	assert_torn_down "$tdi"
-	assert_equal "$(slot tdx)" bind_eproto
+	assert_equal "$(slot tdx)" bind_fails
 	assert_equal "$(counter policy_ejections)" "$e0"
 	assert_equal "$(counter binds)" "$b0"
 }
 
 @test "a failed bind reports its own firmware error, not an earlier one" {
-	run tsmctl policy load "$TPOLDIR/bind_refuse.bpf.o"
+	run tsmctl policy load "$TPOLDIR/bind_fails.bpf.o" set bind_errno=13
 	assert_success
 	vm=$(tsmctl vm create)
 	tdi=$(new_tdi tdx 72:00.0)
