@@ -255,7 +255,7 @@ int tsmbpf_core_init(void);
 void tsmbpf_core_exit(void);
 struct tsmbpf_vm *tsmbpf_vm_create(void);
 int tsmbpf_vm_destroy(struct tsmbpf_vm *vm);
-int tsmbpf_vm_destroy_id(u32 id);
+int tsmbpf_vm_destroy_id(u32 id, u32 flags);
 struct tsmbpf_vm *tsmbpf_vm_get(u32 id);
 void tsmbpf_vm_put(struct tsmbpf_vm *vm);
 struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg);

@@ -204,7 +204,46 @@ int tsmbpf_vm_destroy(struct tsmbpf_vm *vm)
 	return 0;
 }
 
-int tsmbpf_vm_destroy_id(u32 id)
+/*
+ * The VM is going away with TDIs bound (its VMM exits): each goes through
+ * the gate as TSMBPF_EV_VM_DESTROY, which cannot be refused, and is
+ * unbound.  A TDI the firmware will not let go keeps the VM (-EBUSY).
+ */
+static void tsmbpf_vm_unbind_all(struct tsmbpf_vm *vm)
+{
+	struct tsmbpf_tdi *tdis[16];
+	struct tsmbpf_host_ev ev;
+	struct tsmbpf_tdi *t;
+	unsigned long idx, next = 0;
+	int i, n;
+
+	do {
+		n = 0;
+		xa_lock(&tsmbpf_tdis);
+		xa_for_each_start(&tsmbpf_tdis, idx, t, next) {
+			if (READ_ONCE(t->vm_id) != vm->id)
+				continue;
+			if (n == ARRAY_SIZE(tdis))
+				break;
+			kref_get(&t->kref);
+			tdis[n++] = t;
+			next = idx + 1;
+		}
+		xa_unlock(&tsmbpf_tdis);
+		for (i = 0; i < n; i++) {
+			/* vm_id may name a later VM of the same id: check */
+			if (READ_ONCE(tdis[i]->vm) == vm) {
+				tsmbpf_host_event_begin(tdis[i],
+							TSMBPF_EV_VM_DESTROY,
+							&ev);
+				tsmbpf_host_event_end(tdis[i], &ev, -ENODEV);
+			}
+			tsmbpf_tdi_put(tdis[i]);
+		}
+	} while (n == ARRAY_SIZE(tdis));
+}
+
+int tsmbpf_vm_destroy_id(u32 id, u32 flags)
 {
 	struct tsmbpf_vm *vm;
 	int ret;
@@ -212,6 +251,8 @@ int tsmbpf_vm_destroy_id(u32 id)
 	vm = tsmbpf_vm_get(id);
 	if (!vm)
 		return -ENOENT;
+	if ((flags & TSMBPF_VM_DESTROY_UNBIND) && READ_ONCE(vm->nr_bound))
+		tsmbpf_vm_unbind_all(vm);
 	ret = tsmbpf_vm_destroy(vm);
 	tsmbpf_vm_put(vm);
 	return ret;

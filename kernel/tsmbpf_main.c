@@ -75,8 +75,10 @@ static long tsmbpf_ioctl_vm_destroy(void __user *uarg)
 	struct tsmbpf_vm_destroy arg;
 	int ret;
 
-	ret = TSMBPF_GET_ARG(arg, vm_id, uarg);
-	return ret ?: tsmbpf_vm_destroy_id(arg.vm_id);
+	ret = tsmbpf_copy_arg(&arg, sizeof(arg),
+			      offsetofend(typeof(arg), vm_id), uarg,
+			      TSMBPF_VM_DESTROY_UNBIND);
+	return ret ?: tsmbpf_vm_destroy_id(arg.vm_id, arg.flags);
 }
 
 static long tsmbpf_ioctl_tdi_create(void __user *uarg)

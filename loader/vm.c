@@ -55,14 +55,24 @@ static int do_destroy(int argc, char **argv)
 
 	if (!REQ_ARGS(1) || parse_id(argv[0], "VM", &arg.vm_id))
 		return -1;
+	if (argc == 2 && !strcmp(argv[1], "unbind")) {
+		arg.flags |= TSMBPF_VM_DESTROY_UNBIND;
+	} else if (argc > 1) {
+		p_err("unknown argument '%s'; try '%s vm help'", argv[1],
+		      bin_name);
+		return -1;
+	}
 	fd = tsmbpf_open();
 	if (fd < 0)
 		return -1;
 	err = tsmbpf_ioctl(fd, TSMBPF_VM_DESTROY, &arg);
 	close(fd);
-	if (err == -EBUSY)
-		p_err("VM %u still has bound device interfaces; unbind them first",
+	if (err == -EBUSY && (arg.flags & TSMBPF_VM_DESTROY_UNBIND))
+		p_err("VM %u: a device interface could not be unbound (see the kernel log)",
 		      arg.vm_id);
+	else if (err == -EBUSY)
+		p_err("VM %u still has bound device interfaces; unbind them first, or 'vm destroy %u unbind'",
+		      arg.vm_id, arg.vm_id);
 	else if (err == -ENOENT)
 		p_err("no VM %u", arg.vm_id);
 	else if (err)
@@ -191,13 +201,15 @@ static int do_show(int argc, char **argv)
 static int do_help(int argc, char **argv)
 {
 	printf("Usage: %s vm create\n"
-	       "       %s vm destroy VM\n"
+	       "       %s vm destroy VM [unbind]\n"
 	       "       %s vm list\n"
 	       "       %s vm show VM\n"
 	       "       %s vm help\n"
 	       "\n"
 	       "A VM is a confidential VM (TD, SNP guest, realm).  Destroy is refused\n"
-	       "while device interfaces are bound to it.\n",
+	       "while device interfaces are bound to it, unless 'unbind' is given, as\n"
+	       "a VMM's exit does: each is then unbound first, through its platform\n"
+	       "policy's gate (a vm_destroy host event, which cannot be refused).\n",
 	       bin_name, bin_name, bin_name, bin_name, bin_name);
 	return 0;
 }

@@ -388,3 +388,27 @@ RACE_ROUNDS=10
 		pci_bind_driver "$PCI_LONE_FN" tsmbpf_vfio_pci
 	done
 }
+
+@test "VM destroy with TDIs bound: refused, or with unbind each TDI goes through the gate first" {
+	run tsmctl policy load "$TPOLDIR/gate_deny.bpf.o"
+	assert_success
+	t0=$(pci_tdi tdx "$PCI_LONE_FN")
+	t1=$(new_tdi sev-tio 70:00.0)
+	vm2=$(tsmctl vm create)
+	bind_run "$t0" "$vm2"
+	bind_run "$t1" "$vm2"
+	run tsmctl vm destroy "$vm2"
+	assert_failure
+	assert_output --partial "'vm destroy $vm2 unbind'"
+	tdi_is "$t0" ".state == \"RUN\" and .vm == $vm2"
+	run tsmctl vm destroy "$vm2" unbind
+	assert_success
+	assert_torn_down "$t0"
+	assert_torn_down "$t1"
+	dmesg | grep -q "tdi $t0: vm_destroy cannot be refused" || fail "$(dmesg | tail -5)"
+	run tsmctl vm show "$vm2"
+	assert_failure
+	run tsmctl vm destroy "$vm" frobnicate
+	assert_failure
+	assert_output --partial "unknown argument 'frobnicate'"
+}

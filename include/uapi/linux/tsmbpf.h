@@ -182,9 +182,17 @@ struct tsmbpf_vm_create {
 	__u32	__reserved;
 };
 
+/*
+ * TSMBPF_VM_DESTROY_UNBIND: destroy the VM even with TDIs bound, as the
+ * VMM's exit does: each bound TDI goes through the gate as a
+ * TSMBPF_EV_VM_DESTROY host event (which cannot be refused) and is unbound
+ * first.  Without it a VM with bound TDIs is refused with EBUSY.
+ */
+#define TSMBPF_VM_DESTROY_UNBIND	(1U << 0)
+
 struct tsmbpf_vm_destroy {
 	__u32	argsz;
-	__u32	flags;		/* none defined */
+	__u32	flags;		/* TSMBPF_VM_DESTROY_* */
 	__u32	vm_id;
 	__u32	__reserved;
 };
