@@ -250,12 +250,14 @@ extern struct tsmbpf_counters tsmbpf_stats;
 extern atomic64_t tsmbpf_step_calls[TSMBPF_PLAT_NR][TSMBPF_STEP_NR];
 extern atomic64_t tsmbpf_step_refused[TSMBPF_PLAT_NR][TSMBPF_STEP_NR];
 
-/* tsmbpf_core.c */
-int tsmbpf_core_init(void);
-void tsmbpf_core_exit(void);
+/* tsmbpf_objects.c, tsmbpf_core.c, tsmbpf_gate.c */
+void tsmbpf_objects_exit(void);
 struct tsmbpf_vm *tsmbpf_vm_create(void);
 int tsmbpf_vm_destroy(struct tsmbpf_vm *vm);
-int tsmbpf_vm_destroy_id(u32 id, u32 flags);
+int tsmbpf_vm_destroy_id(u32 id);
+int tsmbpf_vm_bound_tdis(struct tsmbpf_vm *vm, struct tsmbpf_tdi **tdis,
+			 int room);
+int tsmbpf_vm_destroy_unbind(u32 id);
 struct tsmbpf_vm *tsmbpf_vm_get(u32 id);
 void tsmbpf_vm_put(struct tsmbpf_vm *vm);
 struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg);

@@ -17,117 +17,15 @@
  * the gate (the function reset at open, the reset at close) moves a LOCKED
  * or RUN TDI to ERROR, as TDISP does.
  *
- * The host driver registers here, and attaches its functions to TDIs
- * created with TSMBPF_TDI_CREATE_PCI.
+ * The host driver's registry and the TDIs of its functions are objects
+ * (tsmbpf_objects.c); this file is the entry point of their events.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
-#include <linux/mutex.h>
 
 #include "tsmbpf.h"
 #include "tsmbpf_ops.h"
-
-static DEFINE_MUTEX(tsmbpf_host_lock);
-static const struct tsmbpf_host_ops *tsmbpf_host;
-
-/**
- * tsmbpf_host_register - make a host driver's PCI functions available
- * @ops: the driver
- *
- * Return: 0, or -EBUSY if another host driver is registered.
- * Context: process context.
- */
-int tsmbpf_host_register(const struct tsmbpf_host_ops *ops)
-{
-	int ret = 0;
-
-	mutex_lock(&tsmbpf_host_lock);
-	if (tsmbpf_host)
-		ret = -EBUSY;
-	else
-		tsmbpf_host = ops;
-	mutex_unlock(&tsmbpf_host_lock);
-	return ret;
-}
-EXPORT_SYMBOL_GPL(tsmbpf_host_register);
-
-/*
- * The TDIs of its functions pin the driver's module: none exists when it
- * unregisters.
- */
-void tsmbpf_host_unregister(const struct tsmbpf_host_ops *ops)
-{
-	mutex_lock(&tsmbpf_host_lock);
-	if (tsmbpf_host == ops)
-		tsmbpf_host = NULL;
-	mutex_unlock(&tsmbpf_host_lock);
-}
-EXPORT_SYMBOL_GPL(tsmbpf_host_unregister);
-
-void tsmbpf_tdi_hold(struct tsmbpf_tdi *tdi)
-{
-	kref_get(&tdi->kref);
-}
-EXPORT_SYMBOL_GPL(tsmbpf_tdi_hold);
-
-/* A TDI being created stands for the PCI function at @bdf. */
-int tsmbpf_host_attach(struct tsmbpf_tdi *tdi, u32 bdf)
-{
-	const struct tsmbpf_host_ops *host;
-	int ret;
-
-	mutex_lock(&tsmbpf_host_lock);
-	host = tsmbpf_host;
-	if (host && !try_module_get(host->owner))
-		host = NULL;
-	mutex_unlock(&tsmbpf_host_lock);
-	if (!host) {
-		pr_warn_ratelimited("no host driver for PCI functions: load tsmbpf_vfio_pci.ko\n");
-		return -ENXIO;
-	}
-	ret = host->attach(bdf, tdi);
-	if (ret) {
-		module_put(host->owner);
-		return ret;
-	}
-	tdi->host = host;	/* pinned until the TDI is released */
-	return 0;
-}
-
-/* The TDI was destroyed: its function is free for another. */
-void tsmbpf_host_detach(struct tsmbpf_tdi *tdi)
-{
-	if (tdi->host && READ_ONCE(tdi->host_data))
-		tdi->host->detach(tdi);
-}
-
-/* The steps that turn the MMIO private or shared again call this. */
-void tsmbpf_host_mmio(struct tsmbpf_tdi *tdi, bool private)
-{
-	lockdep_assert_held(&tdi->lock);
-	if (!tdi->host || READ_ONCE(tdi->host_private) == private)
-		return;
-	WRITE_ONCE(tdi->host_private, private);
-	if (tdi->host_data)
-		tdi->host->mmio_private(tdi, private);
-}
-
-/**
- * tsmbpf_host_gone - the PCI function of @tdi was removed
- * @tdi: the TDI, unbound by the removal's gate
- *
- * The TDI stays, for the operator to see and destroy, but refuses binds.
- * Context: process context.
- */
-void tsmbpf_host_gone(struct tsmbpf_tdi *tdi)
-{
-	mutex_lock(&tdi->lock);
-	WRITE_ONCE(tdi->host_data, NULL);
-	WRITE_ONCE(tdi->host_private, false);
-	mutex_unlock(&tdi->lock);
-}
-EXPORT_SYMBOL_GPL(tsmbpf_host_gone);
 
 /**
  * tsmbpf_gate_verdict - ask the policy how a host event on @tdi proceeds
@@ -347,3 +245,37 @@ void tsmbpf_host_reset_done(struct tsmbpf_tdi *tdi)
 	mutex_unlock(&tdi->lock);
 }
 EXPORT_SYMBOL_GPL(tsmbpf_host_reset_done);
+
+/**
+ * tsmbpf_vm_destroy_unbind - destroy a VM with its TDIs, as a VMM's exit
+ * @id: the VM's id
+ *
+ * Each TDI still bound to the VM goes through the gate as
+ * TSMBPF_EV_VM_DESTROY, which cannot be refused, and is unbound; then the
+ * VM is destroyed.  A TDI the firmware will not let go keeps the VM
+ * (-EBUSY).
+ * Context: process context.
+ */
+int tsmbpf_vm_destroy_unbind(u32 id)
+{
+	struct tsmbpf_tdi *tdis[16];
+	struct tsmbpf_host_ev ev;
+	struct tsmbpf_vm *vm;
+	int i, n, ret;
+
+	vm = tsmbpf_vm_get(id);
+	if (!vm)
+		return -ENOENT;
+	do {
+		n = tsmbpf_vm_bound_tdis(vm, tdis, ARRAY_SIZE(tdis));
+		for (i = 0; i < n; i++) {
+			tsmbpf_host_event_begin(tdis[i], TSMBPF_EV_VM_DESTROY,
+						&ev);
+			tsmbpf_host_event_end(tdis[i], &ev, -ENODEV);
+			tsmbpf_tdi_put(tdis[i]);
+		}
+	} while (n == ARRAY_SIZE(tdis));
+	ret = tsmbpf_vm_destroy(vm);
+	tsmbpf_vm_put(vm);
+	return ret;
+}

@@ -78,7 +78,11 @@ static long tsmbpf_ioctl_vm_destroy(void __user *uarg)
 	ret = tsmbpf_copy_arg(&arg, sizeof(arg),
 			      offsetofend(typeof(arg), vm_id), uarg,
 			      TSMBPF_VM_DESTROY_UNBIND);
-	return ret ?: tsmbpf_vm_destroy_id(arg.vm_id, arg.flags);
+	if (ret)
+		return ret;
+	if (arg.flags & TSMBPF_VM_DESTROY_UNBIND)
+		return tsmbpf_vm_destroy_unbind(arg.vm_id);
+	return tsmbpf_vm_destroy_id(arg.vm_id);
 }
 
 static long tsmbpf_ioctl_tdi_create(void __user *uarg)
@@ -491,7 +495,7 @@ static void __exit tsmbpf_exit(void)
 {
 	tsmbpf_bench_exit();
 	misc_deregister(&tsmbpf_misc);
-	tsmbpf_core_exit();
+	tsmbpf_objects_exit();
 	tsmbpf_sysfs_exit();
 }
 
