@@ -53,7 +53,7 @@
 # (5), BENCH_CYCLE_ITERS (200, tsmbpf_cycle -i at 0 us),
 # BENCH_CYCLE_ITERS_SLOW (20, at 20 us), BENCH_SWAPS (1000),
 # BENCH_VFIO_ROUNDS (7, section d), BENCH_VFIO_EVENTS (20 resets per run),
-# BENCH_VFIO_EVENTS_FAST (200 MSE writes per run).
+# BENCH_VFIO_EVENTS_FAST (50 MSE writes per run).
 #
 # Under TCG every process start costs ~0.1 s (jq ~0.7 s): the loops parse
 # JSON and read sysfs in bash, and the table is one jq program.
@@ -89,7 +89,7 @@ SWAPS=${BENCH_SWAPS:-1000}
 LOAD_TDIS=64
 VFIO_ROUNDS=${BENCH_VFIO_ROUNDS:-7}
 VFIO_EVENTS=${BENCH_VFIO_EVENTS:-20}
-VFIO_EVENTS_FAST=${BENCH_VFIO_EVENTS_FAST:-200}
+VFIO_EVENTS_FAST=${BENCH_VFIO_EVENTS_FAST:-50}
 
 # Targets: (4 KiB map+unmap)/raw store, policy/native cycle time
 TARGET_SPT=3
