@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tsmbpf latency tracing: the layout shared by bpf/tsmbpf_lat.bpf.c and
+ * tsmctl (loader/lat.c).  Every map name says which metric it feeds:
+ *
+ *   hist_step      log2 latency per (platform, step)         -> tsmbpf_step_seconds
+ *   hist_op        log2 latency per (platform, op[, event])  -> tsmbpf_op_seconds
+ *   hist_tdi       log2 latency per (tdi, op)                -> tsmbpf_tdi_op_seconds
+ *   cnt_verdict    host events per (platform, event, verdict) -> tsmbpf_host_events_total
+ *   cnt_policy     attach/swap/detach/eject per (platform, what) -> tsmbpf_policy_*_total
+ *   timeline       BPF ring buffer of struct tsmbpf_rec, in order
+ *   timeline_drops records the ring buffer had no room for     -> tsmbpf_timeline_dropped_total
+ *
+ * Slot i of a histogram counts durations d with 2^(i-1) <= d < 2^i ns
+ * (slot 0 counts d == 0), as libbpf-tools' log2 histograms do.
+ */
+#ifndef __TSMBPF_LAT_H
+#define __TSMBPF_LAT_H
+
+#define TSMBPF_LAT_SLOTS	40	/* up to 2^39 ns, about 9 minutes */
+
+enum tsmbpf_lat_op {
+	TSMBPF_OP_BIND		= 0,
+	TSMBPF_OP_ACCEPT	= 1,
+	TSMBPF_OP_UNBIND	= 2,
+	TSMBPF_OP_EVENT		= 3,	/* a gated host event, receipt to completion */
+	TSMBPF_OP_NR,
+};
+
+enum tsmbpf_lat_policy_what {
+	TSMBPF_POL_ATTACH	= 0,
+	TSMBPF_POL_SWAP		= 1,
+	TSMBPF_POL_DETACH	= 2,
+	TSMBPF_POL_EJECT	= 3,
+	TSMBPF_POL_NR,
+};
+
+struct tsmbpf_lat_hist {
+	__u64	slots[TSMBPF_LAT_SLOTS];
+	__u64	count;
+	__u64	sum_ns;
+	__u64	max_ns;
+};
+
+struct tsmbpf_lat_step_key {
+	__u32	platform;	/* enum tsmbpf_platform */
+	__u32	step;		/* enum tsmbpf_step */
+};
+
+struct tsmbpf_lat_op_key {
+	__u32	platform;
+	__u32	op;		/* enum tsmbpf_lat_op */
+	__u32	event;		/* enum tsmbpf_host_event for TSMBPF_OP_EVENT, else 0 */
+	__u32	pad;
+};
+
+struct tsmbpf_lat_tdi_key {
+	__u32	tdi;
+	__u32	op;		/* enum tsmbpf_lat_op */
+};
+
+struct tsmbpf_lat_verdict_key {
+	__u32	platform;
+	__u32	event;		/* enum tsmbpf_host_event */
+	__u32	verdict;	/* enum tsmbpf_verdict */
+	__u32	pad;
+};
+
+struct tsmbpf_lat_policy_key {
+	__u32	platform;
+	__u32	what;		/* enum tsmbpf_lat_policy_what */
+};
+
+enum tsmbpf_rec_kind {
+	TSMBPF_REC_STEP		= 0,	/* a firmware step done: dur_ns, ret, fw_error */
+	TSMBPF_REC_OP		= 1,	/* bind/accept/unbind/event done: op, dur_ns, ret */
+	TSMBPF_REC_STATE	= 2,	/* TDISP state change: arg0 = old, arg1 = new */
+	TSMBPF_REC_EVENT	= 3,	/* host event received: arg0 = event */
+	TSMBPF_REC_VERDICT	= 4,	/* its verdict: arg0 = event, arg1 = verdict */
+	TSMBPF_REC_EVENT_DONE	= 5,	/* its completion: arg0 = event, ret, dur_ns */
+	TSMBPF_REC_ATTACH	= 6,	/* policy attach/swap/detach/eject: no TDI */
+	TSMBPF_REC_SWAP		= 7,
+	TSMBPF_REC_DETACH	= 8,
+	TSMBPF_REC_EJECT	= 9,	/* arg0 = exit kind */
+	TSMBPF_REC_NR,
+};
+
+#define TSMBPF_LAT_BDF_LEN	16
+#define TSMBPF_LAT_NAME_LEN	16
+
+/* One timeline record; ts_ns is when the thing ended (bpf_ktime_get_ns). */
+struct tsmbpf_rec {
+	__u64	ts_ns;
+	__u64	dur_ns;
+	__u64	gen;		/* policy generation */
+	__u32	kind;		/* enum tsmbpf_rec_kind */
+	__u32	tdi;		/* 0 when none */
+	__u32	platform;
+	__u32	step;		/* enum tsmbpf_step (STEP) or enum tsmbpf_lat_op (OP) */
+	__s32	ret;
+	__u32	fw_error;
+	__u32	arg0;
+	__u32	arg1;
+	char	bdf[TSMBPF_LAT_BDF_LEN];
+	char	policy[TSMBPF_LAT_NAME_LEN];
+};
+
+#endif /* __TSMBPF_LAT_H */
