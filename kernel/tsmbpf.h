@@ -41,19 +41,27 @@
  * @nr_bound: TDIs bound; destroy is refused while non-zero.  Changed
  *	under @lock, read without it for statistics
  * @dead: destroyed: no TDI may bind to it any more
- * @lock: protects @nr_bound, @dead and @windows
+ * @lock: protects @nr_bound, @dead, @windows and the imports
  * @windows: GPA windows in use by bound TDIs
+ * @imports: private MMIO imported from dma-bufs (tsmbpf_dmabuf.c)
+ * @nr_imports: entries on @imports
+ * @next_import: id of the next import
  * @spt: the VM's secure page table for private MMIO
  */
 struct tsmbpf_backend_ops;
+struct dma_buf;
+struct device;
 
 struct tsmbpf_vm {
 	u32 id;
 	struct kref kref;
 	u32 nr_bound;
 	bool dead;
-	struct mutex lock;	/* protects nr_bound, dead, windows */
+	struct mutex lock;	/* see above */
 	DECLARE_BITMAP(windows, TSMBPF_GPA_WINDOWS);
+	struct list_head imports;
+	u32 nr_imports;
+	u32 next_import;
 	struct tsmbpf_spt spt;
 };
 
@@ -194,6 +202,16 @@ void tsmbpf_backend_unregister(const struct tsmbpf_backend_ops *ops);
  *	(zap user mappings, refuse mmap and refaults) or restore it.
  *	Context: process context, @tdi->lock held: must not take locks the
  *	host's event paths hold while entering the gate.
+ * @mmio_revoke: revoke the dma-bufs exported from @tdi's BARs (@revoke
+ *	true, at mmio_unmap: dma_buf_move_notify() makes importers drop their
+ *	mappings, and new attachments and maps are refused) or make them
+ *	valid again (false, mmio_recover).
+ *	Context: process context, @tdi->lock held; takes the dma-bufs'
+ *	reservation locks.
+ * @dmabuf_tdi: the TDI of the function that exported @dmabuf, with a
+ *	reference, or an ERR_PTR: -EINVAL if another exporter made it,
+ *	-ENODEV if its function was closed, -ENOENT if it has no TDI.
+ *	Context: process context, no tsmbpf lock held.
  */
 struct tsmbpf_host_ops {
 	struct module *owner;
@@ -201,6 +219,8 @@ struct tsmbpf_host_ops {
 	int (*attach)(u32 bdf, struct tsmbpf_tdi *tdi);
 	void (*detach)(struct tsmbpf_tdi *tdi);
 	void (*mmio_private)(struct tsmbpf_tdi *tdi, bool private);
+	void (*mmio_revoke)(struct tsmbpf_tdi *tdi, bool revoke);
+	struct tsmbpf_tdi *(*dmabuf_tdi)(struct dma_buf *dmabuf);
 };
 
 int tsmbpf_host_register(const struct tsmbpf_host_ops *ops);
@@ -214,10 +234,13 @@ void tsmbpf_host_unregister(const struct tsmbpf_host_ops *ops);
  * @vbdf: guest BDF of that bind
  * @viommu: vIOMMU type of that bind
  * @lazy: lazy MMIO mapping of that bind
+ * @start_ns: ktime_get_ns() when the event was received, for its trace
+ *	record; 0 if nobody traced it then
  */
 struct tsmbpf_host_ev {
 	u32 event;
 	u32 verdict;
+	u64 start_ns;
 	struct tsmbpf_vm *rebind_vm;
 	u32 vbdf;
 	u32 viommu;
@@ -283,6 +306,15 @@ int tsmbpf_gate_verdict(struct tsmbpf_tdi *tdi, u32 event, u32 *verdict,
 int tsmbpf_host_attach(struct tsmbpf_tdi *tdi, u32 bdf);
 void tsmbpf_host_detach(struct tsmbpf_tdi *tdi);
 void tsmbpf_host_mmio(struct tsmbpf_tdi *tdi, bool private);
+void tsmbpf_host_revoke(struct tsmbpf_tdi *tdi, bool revoke);
+struct tsmbpf_tdi *tsmbpf_host_dmabuf_tdi(struct dma_buf *dmabuf);
+
+/* tsmbpf_dmabuf.c: private MMIO imported from dma-bufs */
+extern struct device *tsmbpf_device;
+int tsmbpf_mmio_import(struct tsmbpf_vm *vm, struct tsmbpf_mmio_import *arg);
+int tsmbpf_mmio_release(struct tsmbpf_vm *vm, u32 id);
+void tsmbpf_mmio_release_all(struct tsmbpf_vm *vm);
+u64 tsmbpf_mmio_import_pages(struct tsmbpf_vm *vm);
 int tsmbpf_list(u32 what, u32 *ids, u32 room, u32 *count);
 u64 tsmbpf_nr_vms(void);
 u64 tsmbpf_nr_tdis(void);

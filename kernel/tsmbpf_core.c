@@ -74,6 +74,14 @@ static int tsmbpf_tdi_accept_all(struct tsmbpf_tdi *tdi)
 	return 0;
 }
 
+/* Every TDISP state change goes through here, for its trace record. */
+static void tsmbpf_set_state(struct tsmbpf_tdi *tdi, u32 state)
+{
+	if (tdi->state != state)
+		trace_tsmbpf_state(tdi, tdi->state, state);
+	tdi->state = state;
+}
+
 /* The host side of a step the firmware allowed. */
 static int tsmbpf_apply(struct tsmbpf_tdi *tdi, u32 step)
 {
@@ -81,7 +89,7 @@ static int tsmbpf_apply(struct tsmbpf_tdi *tdi, u32 step)
 
 	switch (step) {
 	case TSMBPF_STEP_TDI_LOCK:
-		tdi->state = TSMBPF_TDISP_CONFIG_LOCKED;
+		tsmbpf_set_state(tdi, TSMBPF_TDISP_CONFIG_LOCKED);
 		tdi->res |= TSMBPF_RES_METADATA;
 		tdi->nonce = get_random_u64() | 1;
 		break;
@@ -106,10 +114,10 @@ static int tsmbpf_apply(struct tsmbpf_tdi *tdi, u32 step)
 		tdi->res |= TSMBPF_RES_ACCEPTED;
 		break;
 	case TSMBPF_STEP_TDI_START:
-		tdi->state = TSMBPF_TDISP_RUN;
+		tsmbpf_set_state(tdi, TSMBPF_TDISP_RUN);
 		break;
 	case TSMBPF_STEP_TDI_STOP:
-		tdi->state = TSMBPF_TDISP_CONFIG_UNLOCKED;
+		tsmbpf_set_state(tdi, TSMBPF_TDISP_CONFIG_UNLOCKED);
 		tdi->res &= ~TSMBPF_RES_ACCEPTED;
 		break;
 	case TSMBPF_STEP_MMIO_UNMAP:
@@ -125,7 +133,7 @@ static int tsmbpf_apply(struct tsmbpf_tdi *tdi, u32 step)
 		break;
 	case TSMBPF_STEP_TDI_RECLAIM:
 		tdi->res &= ~(TSMBPF_RES_METADATA | TSMBPF_RES_ACCEPTED);
-		tdi->state = TSMBPF_TDISP_CONFIG_UNLOCKED;
+		tsmbpf_set_state(tdi, TSMBPF_TDISP_CONFIG_UNLOCKED);
 		break;
 	case TSMBPF_STEP_MMIO_RECOVER:
 		tdi->res |= TSMBPF_RES_SHARED_MMIO;
@@ -198,6 +206,7 @@ static void tsmbpf_notify(struct tsmbpf_tdi *tdi, u32 step, int result)
 int tsmbpf_step(struct tsmbpf_tdi *tdi, u32 step, u64 arg, u32 *fw_error)
 {
 	u32 code = TSMBPF_FW_OK;
+	u64 t0 = 0;
 	int ret;
 
 	lockdep_assert_held(&tdi->lock);
@@ -218,6 +227,9 @@ int tsmbpf_step(struct tsmbpf_tdi *tdi, u32 step, u64 arg, u32 *fw_error)
 
 	atomic64_inc(&tsmbpf_stats.fw_calls);
 	atomic64_inc(&tsmbpf_step_calls[tdi->platform][step]);
+	/* the clock is read only while someone traces steps */
+	if (trace_tsmbpf_step_enabled())
+		t0 = ktime_get_ns();
 	ret = tdi->be->call(tdi, step, arg, &code);
 	if (ret) {
 		atomic64_inc(&tsmbpf_stats.fw_refused);
@@ -228,7 +240,7 @@ int tsmbpf_step(struct tsmbpf_tdi *tdi, u32 step, u64 arg, u32 *fw_error)
 	} else {
 		ret = tsmbpf_apply(tdi, step);
 	}
-	trace_tsmbpf_step(tdi, step, ret, code);
+	trace_tsmbpf_step(tdi, step, ret, code, t0);
 	tsmbpf_notify(tdi, step, ret);
 	return ret;
 }
@@ -246,7 +258,7 @@ int tsmbpf_tdi_device_error(struct tsmbpf_tdi *tdi)
 	if (tdi->state != TSMBPF_TDISP_CONFIG_LOCKED &&
 	    tdi->state != TSMBPF_TDISP_RUN)
 		return -EINVAL;
-	tdi->state = TSMBPF_TDISP_ERROR;
+	tsmbpf_set_state(tdi, TSMBPF_TDISP_ERROR);
 	if (tdi->be->error)
 		tdi->be->error(tdi);
 	return 0;
@@ -562,6 +574,7 @@ out_unlock:
 
 int tsmbpf_tdi_accept(struct tsmbpf_tdi *tdi, u64 nonce, u32 *fw_error)
 {
+	u64 t0 = 0;
 	int ret;
 
 	*fw_error = TSMBPF_FW_OK;
@@ -572,12 +585,16 @@ int tsmbpf_tdi_accept(struct tsmbpf_tdi *tdi, u64 nonce, u32 *fw_error)
 		ret = -ENOTCONN;
 		goto out_unlock;
 	}
+	if (trace_tsmbpf_accept_enabled())
+		t0 = ktime_get_ns();
 	if (!(tdi->res & TSMBPF_RES_ACCEPTED)) {
 		ret = tsmbpf_step(tdi, TSMBPF_STEP_ACCEPT, 0, fw_error);
 		if (ret)
-			goto out_unlock;
+			goto out_trace;
 	}
 	ret = tsmbpf_step(tdi, TSMBPF_STEP_TDI_START, nonce, fw_error);
+out_trace:
+	trace_tsmbpf_accept(tdi, "native", ret, t0);
 out_unlock:
 	mutex_unlock(&tdi->lock);
 	return ret;

@@ -26,6 +26,7 @@
 
 #include "tsmbpf.h"
 #include "tsmbpf_ops.h"
+#include "tsmbpf_trace.h"
 
 /**
  * tsmbpf_gate_verdict - ask the policy how a host event on @tdi proceeds
@@ -142,11 +143,14 @@ int tsmbpf_host_event_begin(struct tsmbpf_tdi *tdi, u32 event,
 {
 	bool by_policy;
 	u32 fw_error;
-	int ret;
+	int ret = 0;
 
 	memset(ev, 0, sizeof(*ev));
 	ev->event = event;
 	ev->verdict = TSMBPF_VERDICT_UNBIND;
+	if (trace_tsmbpf_host_event_done_enabled())
+		ev->start_ns = ktime_get_ns();
+	trace_tsmbpf_host_event(tdi, event);
 	if (tsmbpf_tdi_lock_live(tdi))
 		return 0;	/* destroyed: nothing of it to protect */
 	tdi->host_events++;
@@ -155,6 +159,7 @@ int tsmbpf_host_event_begin(struct tsmbpf_tdi *tdi, u32 event,
 	ret = tsmbpf_gate_verdict(tdi, event, &ev->verdict, &by_policy);
 	if (ret)
 		goto out_unlock;
+	trace_tsmbpf_host_verdict(tdi, event, ev->verdict, by_policy);
 	if (ev->verdict == TSMBPF_VERDICT_DENY) {
 		if (tsmbpf_event_refusable(event)) {
 			pr_info_ratelimited("tdi %u: %s denied by policy\n",
@@ -186,6 +191,10 @@ int tsmbpf_host_event_begin(struct tsmbpf_tdi *tdi, u32 event,
 	}
 out_unlock:
 	mutex_unlock(&tdi->lock);
+	/* a refused event is over; the host ends the others */
+	if (ret && tsmbpf_event_refusable(event))
+		trace_tsmbpf_host_event_done(tdi, event, ev->verdict, ret,
+					     ev->start_ns);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(tsmbpf_host_event_begin);
@@ -209,6 +218,8 @@ void tsmbpf_host_event_end(struct tsmbpf_tdi *tdi,
 	u64 nonce;
 	int ret;
 
+	trace_tsmbpf_host_event_done(tdi, ev->event, ev->verdict, result,
+				     ev->start_ns);
 	if (!ev->rebind_vm)
 		return;
 	if (!result) {

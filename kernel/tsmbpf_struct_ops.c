@@ -302,7 +302,7 @@ void tsmbpf_policy_eject(struct tsmbpf_call *call, u32 kind, s32 ret,
 	tsmbpf_slots_changed();
 	mutex_unlock(&tsmbpf_slots_lock);
 
-	trace_tsmbpf_eject(info);
+	trace_tsmbpf_eject(info, call->tdi ? call->tdi->bdf : 0);
 	pr_warn("policy '%s' (generation %llu) ejected: %s in %s() on tdi %u, ret %d, step %u, fw %#x: %s\n",
 		info->policy, info->generation, tsmbpf_exit_kind_name(kind),
 		info->callback, info->tdi, ret, step, info->fw_error,
@@ -622,6 +622,21 @@ static void tsmbpf_policy_refused(struct tsmbpf_policy *pol, int err)
 	kfree(pol);
 }
 
+/* One trace record per platform slot @pol took. */
+static void tsmbpf_policy_trace(const struct tsmbpf_policy *pol, bool swap)
+{
+	int i;
+
+	for (i = 0; i < TSMBPF_PLAT_NR; i++) {
+		if (!(pol->ops->platforms & TSMBPF_OPS_PLAT(i)))
+			continue;
+		if (swap)
+			trace_tsmbpf_policy_swap(i, pol->ops->name, pol->gen);
+		else
+			trace_tsmbpf_policy_attach(i, pol->ops->name, pol->gen);
+	}
+}
+
 static int tsmbpf_ops_reg(void *kdata, struct bpf_link *link)
 {
 	struct tsmbpf_policy *pol;
@@ -637,6 +652,7 @@ static int tsmbpf_ops_reg(void *kdata, struct bpf_link *link)
 		tsmbpf_policy_refused(pol, ret);
 		return ret;
 	}
+	tsmbpf_policy_trace(pol, false);
 	pr_info("policy '%s' attached, generation %llu\n", pol->ops->name,
 		pol->gen);
 	return 0;
@@ -673,6 +689,8 @@ static void tsmbpf_ops_unreg(void *kdata, struct bpf_link *link)
 		served = true;
 		tsmbpf_exits[i] = info;
 		tsmbpf_exits[i].platform = i;
+		trace_tsmbpf_policy_detach(i, pol->ops->name,
+					   tsmbpf_generation + 1);
 	}
 	if (served)
 		tsmbpf_generation++;
@@ -720,6 +738,7 @@ static int tsmbpf_ops_update(void *kdata, void *old_kdata,
 		tsmbpf_policy_refused(pol, ret);
 		return ret;
 	}
+	tsmbpf_policy_trace(pol, true);
 	/* callbacks still running on @old finish before it is freed */
 	synchronize_srcu_expedited(&tsmbpf_srcu);
 	if (!old)
