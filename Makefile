@@ -170,7 +170,8 @@ $(O)/tests/bin/%: $(TOP)/tests/bin/%.c $(wildcard $(TOP)/tests/bin/*.h) $(UAPI) 
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(LDLIBS)
 
 # Unit tests link the loader's pure helpers, not the CLI.
-UNIT_LIB_SRCS := $(TOP)/loader/names.c $(TOP)/loader/json_writer.c
+UNIT_LIB_SRCS := $(TOP)/loader/names.c $(TOP)/loader/json_writer.c \
+	$(TOP)/loader/metrics.c
 $(O)/tests/unit/%: $(TOP)/tests/unit/%.c $(UNIT_LIB_SRCS) $(LOADER_HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
