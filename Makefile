@@ -35,7 +35,7 @@ CLANG ?= clang
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 USER_CFLAGS := $(CFLAGS) $(WARN) -I$(TOP)/include/uapi -I$(TOOLS)/include \
-	-I$(TOOLS)/src/tools/include/uapi -I$(O)/policies
+	-I$(TOOLS)/src/tools/include/uapi -I$(O)/policies -I$(O)/bpf
 LDLIBS := $(LIBBPF_A) -lelf -lz -lzstd
 
 KERNEL_SRCS := $(wildcard $(TOP)/kernel/*.c $(TOP)/kernel/*.h) $(TOP)/kernel/Kbuild
@@ -50,6 +50,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 POLICY_SRCS := $(wildcard $(TOP)/policies/*.bpf.c)
 POLICY_OBJS := $(patsubst $(TOP)/policies/%.bpf.c,$(O)/policies/%.bpf.o,$(POLICY_SRCS))
 POLICY_SKELS := $(POLICY_OBJS:.bpf.o=.skel.h)
+# The latency tracing programs, loaded by tsmctl through their skeleton.
+LAT_OBJ := $(O)/bpf/tsmbpf_lat.bpf.o
+LAT_SKEL := $(O)/bpf/tsmbpf_lat.skel.h
 TESTPOL_SRCS := $(wildcard $(TOP)/tests/policies/*.bpf.c)
 TESTPOL_OBJS := $(patsubst $(TOP)/tests/policies/%.bpf.c,$(O)/tests/policies/%.bpf.o,$(TESTPOL_SRCS))
 
@@ -117,7 +120,7 @@ bench: deps
 	$(Q)bash $(TOP)/tests/bench.sh json $(BENCH_LOG) $(BENCH_LOG_NOINIT) > $(O)/bench.json
 	@echo 'summary in $(O)/bench.txt, figures in $(O)/bench.json'
 
-build: $(TSMBPF_KO) $(TESTMOD_KO) $(VMLINUX_H) $(POLICY_OBJS) $(POLICY_SKELS) \
+build: $(TSMBPF_KO) $(TESTMOD_KO) $(VMLINUX_H) $(POLICY_OBJS) $(POLICY_SKELS) $(LAT_SKEL) \
 	$(TESTPOL_OBJS) $(TSMCTL) $(UNIT_BINS) $(GUEST_BINS)
 
 test-run:
@@ -159,7 +162,16 @@ $(O)/policies/%.skel.h: $(O)/policies/%.bpf.o | $(BPFTOOL)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
-$(TSMCTL): $(LOADER_SRCS) $(LOADER_HDRS) $(UAPI) $(LIBBPF_A)
+$(LAT_OBJ): $(TOP)/bpf/tsmbpf_lat.bpf.c $(VMLINUX_H) $(wildcard $(TOP)/bpf/*.h) | $(LIBBPF_A)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(LAT_SKEL): $(LAT_OBJ) | $(BPFTOOL)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name tsmbpf_lat > $@
+
+$(TSMCTL): $(LOADER_SRCS) $(LOADER_HDRS) $(UAPI) $(LIBBPF_A) $(LAT_SKEL)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $(LOADER_SRCS) $(LDLIBS)

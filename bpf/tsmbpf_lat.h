@@ -10,6 +10,7 @@
  *   cnt_policy     attach/swap/detach/eject per (platform, what) -> tsmbpf_policy_*_total
  *   timeline       BPF ring buffer of struct tsmbpf_rec, in order
  *   timeline_drops records the ring buffer had no room for     -> tsmbpf_timeline_dropped_total
+ *   tdi_info       platform and BDF of each TDI seen (labels of hist_tdi; no metric)
  *
  * Slot i of a histogram counts durations d with 2^(i-1) <= d < 2^i ns
  * (slot 0 counts d == 0), as libbpf-tools' log2 histograms do.
@@ -71,13 +72,21 @@ struct tsmbpf_lat_policy_key {
 	__u32	what;		/* enum tsmbpf_lat_policy_what */
 };
 
+struct tsmbpf_lat_tdi_info {
+	__u32	platform;
+	__u32	bdf;		/* TSMBPF_BDF() */
+};
+
 enum tsmbpf_rec_kind {
-	TSMBPF_REC_STEP		= 0,	/* a firmware step done: dur_ns, ret, fw_error */
+	TSMBPF_REC_STEP		= 0,	/* a firmware step done: dur_ns, ret, fw_error;
+					 * arg0 = 1 if a policy ran it */
 	TSMBPF_REC_OP		= 1,	/* bind/accept/unbind/event done: op, dur_ns, ret */
 	TSMBPF_REC_STATE	= 2,	/* TDISP state change: arg0 = old, arg1 = new */
 	TSMBPF_REC_EVENT	= 3,	/* host event received: arg0 = event */
-	TSMBPF_REC_VERDICT	= 4,	/* its verdict: arg0 = event, arg1 = verdict */
-	TSMBPF_REC_EVENT_DONE	= 5,	/* its completion: arg0 = event, ret, dur_ns */
+	TSMBPF_REC_VERDICT	= 4,	/* its verdict: arg0 = event, arg1 = verdict,
+					 * fw_error = 1 if a policy decided */
+	TSMBPF_REC_EVENT_DONE	= 5,	/* its completion: arg0 = event, arg1 = verdict,
+					 * ret, dur_ns */
 	TSMBPF_REC_ATTACH	= 6,	/* policy attach/swap/detach/eject: no TDI */
 	TSMBPF_REC_SWAP		= 7,
 	TSMBPF_REC_DETACH	= 8,
@@ -86,9 +95,14 @@ enum tsmbpf_rec_kind {
 };
 
 #define TSMBPF_LAT_BDF_LEN	16
-#define TSMBPF_LAT_NAME_LEN	16
+#define TSMBPF_LAT_NAME_LEN	32	/* TSMBPF_NAME_LEN */
 
-/* One timeline record; ts_ns is when the thing ended (bpf_ktime_get_ns). */
+/*
+ * One timeline record; ts_ns is when the thing ended (bpf_ktime_get_ns,
+ * CLOCK_MONOTONIC).  dur_ns is 0 when the start was not seen (tracing
+ * attached in the middle); such records feed no histogram.  policy is
+ * the policy's name, "native" for the built-in sequence.
+ */
 struct tsmbpf_rec {
 	__u64	ts_ns;
 	__u64	dur_ns;

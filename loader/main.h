@@ -4,6 +4,7 @@
 #define TSMCTL_MAIN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "json_writer.h"
@@ -54,6 +55,14 @@ bool is_prefix(const char *pfx, const char *str);
 		}							\
 		_res;							\
 	})
+
+/*
+ * The settings in force of policy @name in the slot of @plat, as
+ * "gate=strict timeout_ms=..." ("" when it has none); -ENOENT when its
+ * link is not pinned under TSMBPF_PIN_DIR.  In policy.c.
+ */
+int policy_slot_settings(uint32_t plat, const char *name, char *buf,
+			 size_t len);
 
 int do_policy(int argc, char **argv);
 int do_vm(int argc, char **argv);

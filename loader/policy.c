@@ -436,6 +436,19 @@ static int slot_ops_get(uint32_t plat, const char *name,
 	return err;
 }
 
+int policy_slot_settings(uint32_t plat, const char *name, char *buf,
+			 size_t len)
+{
+	struct attached_ops ao;
+	int err;
+
+	buf[0] = '\0';
+	err = slot_ops_get(plat, name, &ao);
+	if (!err)
+		settings_format(ao.rodata_id, buf, len);
+	return err;
+}
+
 static void print_slots(void)
 {
 	char line[256], plat[32], name[64];

@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tsmbpf latency tracing: tp_btf programs on the tsmbpf tracepoints
+ * (kernel/tsmbpf_trace.h) that fill log2 histograms and counters, and an
+ * ordered timeline in a BPF ring buffer.  The layout and the metric each
+ * map feeds are in tsmbpf_lat.h; tsmctl (loader/lat.c) loads and reads it.
+ *
+ * It does not touch the policies: the tracepoints fire on the native path
+ * and inside any policy's kfuncs alike, so it works with any policy, or
+ * none, in a slot.  Durations come from the start time the core passes to
+ * the tracepoint (ktime_get_ns(), the clock bpf_ktime_get_ns() reads); a
+ * start of 0 means the operation began before tracing was attached: the
+ * record goes to the timeline with no duration and into no histogram, so
+ * attaching or detaching while TDIs are busy never counts a bogus time.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "tsmbpf_lat.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* false: histograms and counters only, nothing in the ring buffer */
+const volatile bool timeline_on = true;
+
+#define LAT_MAX_TDIS	8192
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TSMBPF_PLAT_NR * TSMBPF_STEP_NR);
+	__type(key, struct tsmbpf_lat_step_key);
+	__type(value, struct tsmbpf_lat_hist);
+} hist_step SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TSMBPF_PLAT_NR * (TSMBPF_OP_NR + TSMBPF_EV_NR));
+	__type(key, struct tsmbpf_lat_op_key);
+	__type(value, struct tsmbpf_lat_hist);
+} hist_op SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LAT_MAX_TDIS * TSMBPF_OP_NR);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tsmbpf_lat_tdi_key);
+	__type(value, struct tsmbpf_lat_hist);
+} hist_tdi SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LAT_MAX_TDIS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct tsmbpf_lat_tdi_info);
+} tdi_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TSMBPF_PLAT_NR * TSMBPF_EV_NR * TSMBPF_VERDICT_NR);
+	__type(key, struct tsmbpf_lat_verdict_key);
+	__type(value, __u64);
+} cnt_verdict SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TSMBPF_PLAT_NR * TSMBPF_POL_NR);
+	__type(key, struct tsmbpf_lat_policy_key);
+	__type(value, __u64);
+} cnt_policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);	/* set by the loader */
+} timeline SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} timeline_drops SEC(".maps");
+
+static const struct tsmbpf_lat_hist zero_hist;
+static const __u64 zero_cnt;
+
+/* Slot of d: 0 for 0, else 1 + floor(log2(d)), capped at the last slot. */
+static __always_inline __u32 lat_slot(__u64 d)
+{
+	__u32 r = 0;
+
+	if (d >= 1ULL << 32) { d >>= 32; r += 32; }
+	if (d >= 1ULL << 16) { d >>= 16; r += 16; }
+	if (d >= 1ULL << 8) { d >>= 8; r += 8; }
+	if (d >= 1ULL << 4) { d >>= 4; r += 4; }
+	if (d >= 1ULL << 2) { d >>= 2; r += 2; }
+	if (d >= 1ULL << 1) { d >>= 1; r += 1; }
+	r += d;		/* d is 0 or 1 here */
+	return r < TSMBPF_LAT_SLOTS ? r : TSMBPF_LAT_SLOTS - 1;
+}
+
+static __always_inline void *lat_get(void *map, const void *key,
+				     const void *zero)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+static __always_inline void hist_add(void *map, const void *key, __u64 d)
+{
+	struct tsmbpf_lat_hist *h = lat_get(map, key, &zero_hist);
+	__u32 slot = lat_slot(d);
+
+	if (!h)
+		return;
+	if (slot < TSMBPF_LAT_SLOTS)
+		__sync_fetch_and_add(&h->slots[slot], 1);
+	__sync_fetch_and_add(&h->sum_ns, d);
+	if (d > h->max_ns)
+		h->max_ns = d;	/* a lost race loses a maximum, not a count */
+	/* last: a reader that sees the count sees its slot */
+	__sync_fetch_and_add(&h->count, 1);
+}
+
+static __always_inline void cnt_add(void *map, const void *key)
+{
+	__u64 *c = lat_get(map, key, &zero_cnt);
+
+	if (c)
+		__sync_fetch_and_add(c, 1);
+}
+
+static __always_inline __u64 lat_dur(__u64 now, __u64 start_ns)
+{
+	return start_ns && now > start_ns ? now - start_ns : 0;
+}
+
+static __always_inline void tdi_seen(const struct tsmbpf_tdi *tdi)
+{
+	struct tsmbpf_lat_tdi_info info = {
+		.platform = tdi->platform,
+		.bdf = tdi->bdf,
+	};
+	__u32 id = tdi->id;
+
+	if (!bpf_map_lookup_elem(&tdi_info, &id))
+		bpf_map_update_elem(&tdi_info, &id, &info, BPF_ANY);
+}
+
+/* "ssss:bb:dd.f" without bpf_snprintf(): this runs on every step. */
+static __always_inline void bdf_str(char *s, __u32 bdf)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	s[0] = hex[(bdf >> 28) & 0xf];
+	s[1] = hex[(bdf >> 24) & 0xf];
+	s[2] = hex[(bdf >> 20) & 0xf];
+	s[3] = hex[(bdf >> 16) & 0xf];
+	s[4] = ':';
+	s[5] = hex[(bdf >> 12) & 0xf];
+	s[6] = hex[(bdf >> 8) & 0xf];
+	s[7] = ':';
+	s[8] = hex[(bdf >> 7) & 0x1];
+	s[9] = hex[(bdf >> 3) & 0xf];
+	s[10] = '.';
+	s[11] = hex[bdf & 7];
+	s[12] = '\0';
+}
+
+static __always_inline struct tsmbpf_rec *rec_new(__u32 kind, __u64 now)
+{
+	struct tsmbpf_rec *r;
+	__u32 zero = 0;
+	__u64 *drops;
+
+	if (!timeline_on)
+		return NULL;
+	r = bpf_ringbuf_reserve(&timeline, sizeof(*r), 0);
+	if (!r) {
+		drops = bpf_map_lookup_elem(&timeline_drops, &zero);
+		if (drops)
+			__sync_fetch_and_add(drops, 1);
+		return NULL;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	r->ts_ns = now;
+	r->kind = kind;
+	return r;
+}
+
+static __always_inline void rec_tdi(struct tsmbpf_rec *r,
+				    const struct tsmbpf_tdi *tdi)
+{
+	r->tdi = tdi->id;
+	r->platform = tdi->platform;
+	r->gen = tdi->cur_gen;
+	bdf_str(r->bdf, tdi->bdf);
+}
+
+static __always_inline void rec_name(struct tsmbpf_rec *r, const char *name)
+{
+	bpf_probe_read_kernel_str(r->policy, sizeof(r->policy), name);
+}
+
+SEC("tp_btf/tsmbpf_step")
+int BPF_PROG(lat_step, const struct tsmbpf_tdi *tdi, u32 step, int ret,
+	     u32 fw_error, u64 start_ns)
+{
+	__u64 now = bpf_ktime_get_ns(), d = lat_dur(now, start_ns);
+	struct tsmbpf_lat_step_key key = {
+		.platform = tdi->platform,
+		.step = step,
+	};
+	struct tsmbpf_rec *r;
+
+	if (start_ns)
+		hist_add(&hist_step, &key, d);
+	r = rec_new(TSMBPF_REC_STEP, now);
+	if (!r)
+		return 0;
+	rec_tdi(r, tdi);
+	r->dur_ns = d;
+	r->step = step;
+	r->ret = ret;
+	r->fw_error = fw_error;
+	r->arg0 = tdi->in_policy;
+	if (tdi->in_policy && tdi->call)
+		rec_name(r, BPF_CORE_READ(tdi, call, pol, ops, name));
+	else
+		__builtin_memcpy(r->policy, "native", 7);
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+static __always_inline int lat_op(const struct tsmbpf_tdi *tdi, __u32 op,
+				  const char *policy, int ret, __u64 start_ns)
+{
+	__u64 now = bpf_ktime_get_ns(), d = lat_dur(now, start_ns);
+	struct tsmbpf_lat_op_key key = { .platform = tdi->platform, .op = op };
+	struct tsmbpf_lat_tdi_key tkey = { .tdi = tdi->id, .op = op };
+	struct tsmbpf_rec *r;
+
+	tdi_seen(tdi);
+	if (start_ns) {
+		hist_add(&hist_op, &key, d);
+		hist_add(&hist_tdi, &tkey, d);
+	}
+	r = rec_new(TSMBPF_REC_OP, now);
+	if (!r)
+		return 0;
+	rec_tdi(r, tdi);
+	r->dur_ns = d;
+	r->step = op;
+	r->ret = ret;
+	rec_name(r, policy);
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+SEC("tp_btf/tsmbpf_bind")
+int BPF_PROG(lat_bind, const struct tsmbpf_tdi *tdi, const char *policy,
+	     int ret, u64 start_ns)
+{
+	return lat_op(tdi, TSMBPF_OP_BIND, policy, ret, start_ns);
+}
+
+SEC("tp_btf/tsmbpf_accept")
+int BPF_PROG(lat_accept, const struct tsmbpf_tdi *tdi, const char *policy,
+	     int ret, u64 start_ns)
+{
+	return lat_op(tdi, TSMBPF_OP_ACCEPT, policy, ret, start_ns);
+}
+
+SEC("tp_btf/tsmbpf_unbind")
+int BPF_PROG(lat_unbind, const struct tsmbpf_tdi *tdi, const char *policy,
+	     int ret, u64 start_ns)
+{
+	return lat_op(tdi, TSMBPF_OP_UNBIND, policy, ret, start_ns);
+}
+
+SEC("tp_btf/tsmbpf_state")
+int BPF_PROG(lat_state, const struct tsmbpf_tdi *tdi, u32 old, u32 new)
+{
+	struct tsmbpf_rec *r = rec_new(TSMBPF_REC_STATE, bpf_ktime_get_ns());
+
+	if (!r)
+		return 0;
+	rec_tdi(r, tdi);
+	r->arg0 = old;
+	r->arg1 = new;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+SEC("tp_btf/tsmbpf_host_event")
+int BPF_PROG(lat_host_event, const struct tsmbpf_tdi *tdi, u32 event)
+{
+	struct tsmbpf_rec *r = rec_new(TSMBPF_REC_EVENT, bpf_ktime_get_ns());
+
+	if (!r)
+		return 0;
+	rec_tdi(r, tdi);
+	r->arg0 = event;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+SEC("tp_btf/tsmbpf_host_verdict")
+int BPF_PROG(lat_host_verdict, const struct tsmbpf_tdi *tdi, u32 event,
+	     u32 verdict, bool by_policy)
+{
+	struct tsmbpf_lat_verdict_key key = {
+		.platform = tdi->platform,
+		.event = event,
+		.verdict = verdict,
+	};
+	struct tsmbpf_rec *r;
+
+	cnt_add(&cnt_verdict, &key);
+	r = rec_new(TSMBPF_REC_VERDICT, bpf_ktime_get_ns());
+	if (!r)
+		return 0;
+	rec_tdi(r, tdi);
+	r->arg0 = event;
+	r->arg1 = verdict;
+	r->fw_error = by_policy;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+SEC("tp_btf/tsmbpf_host_event_done")
+int BPF_PROG(lat_host_event_done, const struct tsmbpf_tdi *tdi, u32 event,
+	     u32 verdict, int ret, u64 start_ns)
+{
+	__u64 now = bpf_ktime_get_ns(), d = lat_dur(now, start_ns);
+	struct tsmbpf_lat_op_key key = {
+		.platform = tdi->platform,
+		.op = TSMBPF_OP_EVENT,
+		.event = event,
+	};
+	struct tsmbpf_lat_tdi_key tkey = { .tdi = tdi->id, .op = TSMBPF_OP_EVENT };
+	struct tsmbpf_rec *r;
+
+	tdi_seen(tdi);
+	if (start_ns) {
+		hist_add(&hist_op, &key, d);
+		hist_add(&hist_tdi, &tkey, d);
+	}
+	r = rec_new(TSMBPF_REC_EVENT_DONE, now);
+	if (!r)
+		return 0;
+	rec_tdi(r, tdi);
+	r->dur_ns = d;
+	r->step = TSMBPF_OP_EVENT;
+	r->ret = ret;
+	r->arg0 = event;
+	r->arg1 = verdict;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+static __always_inline int lat_policy(__u32 kind, __u32 what, __u32 platform,
+				      const char *name, __u64 gen)
+{
+	struct tsmbpf_lat_policy_key key = { .platform = platform, .what = what };
+	struct tsmbpf_rec *r;
+
+	cnt_add(&cnt_policy, &key);
+	r = rec_new(kind, bpf_ktime_get_ns());
+	if (!r)
+		return 0;
+	r->platform = platform;
+	r->gen = gen;
+	rec_name(r, name);
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+SEC("tp_btf/tsmbpf_policy_attach")
+int BPF_PROG(lat_policy_attach, u32 platform, const char *policy, u64 gen)
+{
+	return lat_policy(TSMBPF_REC_ATTACH, TSMBPF_POL_ATTACH, platform,
+			  policy, gen);
+}
+
+SEC("tp_btf/tsmbpf_policy_swap")
+int BPF_PROG(lat_policy_swap, u32 platform, const char *policy, u64 gen)
+{
+	return lat_policy(TSMBPF_REC_SWAP, TSMBPF_POL_SWAP, platform,
+			  policy, gen);
+}
+
+SEC("tp_btf/tsmbpf_policy_detach")
+int BPF_PROG(lat_policy_detach, u32 platform, const char *policy, u64 gen)
+{
+	return lat_policy(TSMBPF_REC_DETACH, TSMBPF_POL_DETACH, platform,
+			  policy, gen);
+}
+
+SEC("tp_btf/tsmbpf_eject")
+int BPF_PROG(lat_eject, const struct tsmbpf_exit_info *info, u32 bdf)
+{
+	struct tsmbpf_lat_policy_key key = {
+		.platform = info->platform,
+		.what = TSMBPF_POL_EJECT,
+	};
+	struct tsmbpf_rec *r;
+
+	cnt_add(&cnt_policy, &key);
+	r = rec_new(TSMBPF_REC_EJECT, bpf_ktime_get_ns());
+	if (!r)
+		return 0;
+	r->platform = info->platform;
+	r->tdi = info->tdi;
+	r->gen = info->generation;
+	r->arg0 = info->kind;
+	if (info->tdi)
+		bdf_str(r->bdf, bdf);
+	bpf_probe_read_kernel_str(r->policy, sizeof(r->policy), info->policy);
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
