@@ -16,7 +16,8 @@
 #                                                  -> /opt/tsmbpf/modules/
 #                        policies/**.bpf.o         -> /opt/tsmbpf/policies/
 #                        tests/policies/**.bpf.o   -> /opt/tsmbpf/tests/policies/
-#                      and the repository's tests/ -> /opt/tsmbpf/tests/
+#                      and the repository's tests/ -> /opt/tsmbpf/tests/,
+#                      dashboards/ -> /opt/tsmbpf/dashboards/
 #   --kver KVER        guest kernel release: the .ko files also go to
 #                      /lib/modules/KVER/extra with a depmod index, so
 #                      `modprobe tsmbpf` works too; the guest kernel's own
@@ -32,7 +33,9 @@
 #
 # Userland: busybox-static gives /bin/sh, the tools /init uses and every
 # applet under /bin and /sbin.  GNU coreutils, grep, sed, findutils,
-# diffutils, procps, mawk, jq and some util-linux tools go to /usr/bin, ahead
+# diffutils, procps, mawk, jq, some util-linux tools (script: a pty for
+# tsmctl top) and Prometheus with promtool (45_dashboards.bats scrapes
+# tsmctl serve with a real server in the guest) go to /usr/bin, ahead
 # of /bin in PATH, so bats and the tests see the tools they see on the host
 # (bats needs `flock`, `ps -ef PID` and `date +%s%N`; busybox has no flock
 # and its ps takes no arguments).  /bin/bash is the real bash.  Dynamic
@@ -86,10 +89,11 @@ BUSYBOX=/bin/busybox
 GNU_PKGS=(coreutils grep sed findutils diffutils)
 # ... and single programs from other packages.
 GNU_BINS=(ps pgrep pkill pidof kill free top watch mawk jq less flock setsid
-	unshare nsenter taskset prlimit mountpoint getopt)
+	unshare nsenter taskset prlimit mountpoint getopt script
+	prometheus promtool)
 # Packages the base tree is made from: a version change rebuilds the cache.
 BASE_PKGS=(busybox-static bash libc6 "${GNU_PKGS[@]}" procps mawk jq less
-	util-linux bats bats-support bats-assert ncurses-base)
+	util-linux bsdutils bats bats-support bats-assert ncurses-base prometheus)
 
 # ---------------------------------------------------------------- helpers --
 
@@ -372,9 +376,13 @@ for f in "$BUILD"/tests/bin/*; do
 	fi
 done
 
-# The repository's tests/ (bats files, test_helper/), then built objects.
+# The repository's tests/ (bats files, test_helper/) and dashboards/
+# (the scrape config the guest's Prometheus uses), then built objects.
 if [ -d "$TOP/tests" ]; then
 	pack_tree "$TOP/tests" /opt/tsmbpf/tests
+fi
+if [ -d "$TOP/dashboards" ]; then
+	pack_tree "$TOP/dashboards" /opt/tsmbpf/dashboards
 fi
 
 # find_sorted DIR PATTERN: files under DIR named PATTERN, NUL-separated.

@@ -134,7 +134,8 @@ tap_guest_stream() {
 # tap_run_host TESTS BUILD LOGDIR: the host unit tests.  Every
 # TESTS/unit/test_X.c must have been built into BUILD/tests/unit/test_X: a
 # missing binary is a failure, not a test less.  Then every
-# TESTS/host/test_*.sh.  Each one's output is shown indented and kept in
+# TESTS/host/test_*.sh, with TSMBPF_BUILD=BUILD in its environment (to find
+# the unit binaries).  Each one's output is shown indented and kept in
 # LOGDIR/host-NAME.tap.
 tap_run_host() {
 	local tests=$1 build=$2 logdir=$3 src t name log rc
@@ -151,7 +152,7 @@ tap_run_host() {
 		name=$(basename "$t")
 		log=$logdir/host-$name.tap
 		case $t in
-		*.sh) bash "$t" >"$log" 2>&1 ;;
+		*.sh) TSMBPF_BUILD=$build bash "$t" >"$log" 2>&1 ;;
 		*)
 			if [ ! -x "$t" ]; then
 				echo "  missing: $t"
