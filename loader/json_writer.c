@@ -159,6 +159,12 @@ void jsonw_uint(json_writer_t *self, uint64_t value)
 	fprintf(self->out, "%" PRIu64, value);
 }
 
+void jsonw_number(json_writer_t *self, const char *num)
+{
+	jsonw_eor(self);
+	fputs(num, self->out);
+}
+
 void jsonw_int(json_writer_t *self, int64_t value)
 {
 	jsonw_eor(self);

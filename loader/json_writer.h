@@ -20,6 +20,8 @@ void jsonw_name(json_writer_t *self, const char *name);
 void jsonw_string(json_writer_t *self, const char *value);
 void jsonw_uint(json_writer_t *self, uint64_t value);
 void jsonw_int(json_writer_t *self, int64_t value);
+/* A number the caller formatted ("12.345"): it must be a JSON number. */
+void jsonw_number(json_writer_t *self, const char *num);
 void jsonw_bool(json_writer_t *self, bool value);
 void jsonw_null(json_writer_t *self);
 void jsonw_string_field(json_writer_t *self, const char *name, const char *v);
