@@ -132,7 +132,7 @@ static int do_help(int argc, char **argv)
 	printf("Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n"
 	       "       %s version\n"
 	       "\n"
-	       "       OBJECT := { policy | vm | dev | stats | trace }\n"
+	       "       OBJECT := { policy | vm | dev | stats | trace | top | serve }\n"
 	       "       OPTIONS := { -j|--json [-p|--pretty] | -v|--verbose | -h|--help }\n"
 	       "\n"
 	       "Run '%s OBJECT help' for the commands of an object.\n",
@@ -159,6 +159,8 @@ static const struct cmd main_cmds[] = {
 	{ "vm",		do_vm },
 	{ "dev",	do_dev },
 	{ "stats",	do_stats },
+	{ "top",	do_top },
+	{ "serve",	do_serve },
 	{ "trace",	do_trace },
 	{ "version",	do_version },
 	{ 0 }

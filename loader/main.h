@@ -68,6 +68,8 @@ int do_policy(int argc, char **argv);
 int do_vm(int argc, char **argv);
 int do_dev(int argc, char **argv);
 int do_stats(int argc, char **argv);
+int do_top(int argc, char **argv);
+int do_serve(int argc, char **argv);
 int do_trace(int argc, char **argv);
 
 #endif
