@@ -109,6 +109,8 @@ static int tsmbpf_apply(struct tsmbpf_tdi *tdi, u32 step)
 		break;
 	case TSMBPF_STEP_ACCEPT:
 		ret = tsmbpf_tdi_accept_all(tdi);
+		if (!ret && tdi->vm)
+			ret = tsmbpf_mmio_import_accept(tdi);
 		if (ret)
 			return ret;
 		tdi->res |= TSMBPF_RES_ACCEPTED;
@@ -121,6 +123,8 @@ static int tsmbpf_apply(struct tsmbpf_tdi *tdi, u32 step)
 		tdi->res &= ~TSMBPF_RES_ACCEPTED;
 		break;
 	case TSMBPF_STEP_MMIO_UNMAP:
+		/* importers of its dma-bufs drop their entries first */
+		tsmbpf_host_revoke(tdi, true);
 		if (tdi->vm) {
 			ret = tsmbpf_tdi_zap(tdi);
 			if (ret)
@@ -137,6 +141,7 @@ static int tsmbpf_apply(struct tsmbpf_tdi *tdi, u32 step)
 		break;
 	case TSMBPF_STEP_MMIO_RECOVER:
 		tdi->res |= TSMBPF_RES_SHARED_MMIO;
+		tsmbpf_host_revoke(tdi, false);
 		tsmbpf_host_mmio(tdi, false);
 		break;
 	case TSMBPF_STEP_KEY_PURGE:

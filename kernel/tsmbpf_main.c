@@ -248,8 +248,51 @@ static long tsmbpf_ioctl_vm_info(void __user *uarg)
 	arg.spt_epoch = vm->spt.epoch;
 	arg.spt_kept_pages = vm->spt.nr_kept;
 	mutex_unlock(&vm->spt.lock);
+	arg.nr_imports = READ_ONCE(vm->nr_imports);
+	arg.import_pages = tsmbpf_mmio_import_pages(vm, &arg.import_accepted);
 	tsmbpf_vm_put(vm);
 	return tsmbpf_put_arg(uarg, &arg, sizeof(arg));
+}
+
+static long tsmbpf_ioctl_mmio_import(void __user *uarg)
+{
+	struct tsmbpf_mmio_import arg;
+	struct tsmbpf_vm *vm;
+	int ret;
+
+	ret = tsmbpf_copy_arg(&arg, sizeof(arg),
+			      offsetofend(typeof(arg), size), uarg,
+			      TSMBPF_MAP_4K);
+	if (ret)
+		return ret;
+	vm = tsmbpf_vm_get(arg.vm_id);
+	if (!vm)
+		return -ENOENT;
+	ret = tsmbpf_mmio_import(vm, &arg);
+	if (!ret) {
+		ret = tsmbpf_put_arg(uarg, &arg, sizeof(arg));
+		if (ret)	/* nobody would know the id: undo */
+			tsmbpf_mmio_release(vm, arg.import_id);
+	}
+	tsmbpf_vm_put(vm);
+	return ret;
+}
+
+static long tsmbpf_ioctl_mmio_release(void __user *uarg)
+{
+	struct tsmbpf_mmio_release arg;
+	struct tsmbpf_vm *vm;
+	int ret;
+
+	ret = TSMBPF_GET_ARG(arg, import_id, uarg);
+	if (ret)
+		return ret;
+	vm = tsmbpf_vm_get(arg.vm_id);
+	if (!vm)
+		return -ENOENT;
+	ret = tsmbpf_mmio_release(vm, arg.import_id);
+	tsmbpf_vm_put(vm);
+	return ret;
 }
 
 #define TSMBPF_LIST_MAX	65536
@@ -440,6 +483,10 @@ static long tsmbpf_ioctl(struct file *file, unsigned int cmd,
 		return tsmbpf_ioctl_policy_info(arg);
 	case TSMBPF_REVOKE_GATE:
 		return tsmbpf_ioctl_revoke_gate(arg);
+	case TSMBPF_MMIO_IMPORT:
+		return tsmbpf_ioctl_mmio_import(arg);
+	case TSMBPF_MMIO_RELEASE:
+		return tsmbpf_ioctl_mmio_release(arg);
 	}
 	return -ENOTTY;
 }
@@ -479,6 +526,7 @@ static int __init tsmbpf_init(void)
 	ret = misc_register(&tsmbpf_misc);
 	if (ret)
 		goto err_sysfs;
+	tsmbpf_device = tsmbpf_misc.this_device;
 	pr_info("loaded, uAPI version %d\n", TSMBPF_API_VERSION);
 	/* debugfs is optional */
 	ret = tsmbpf_bench_init();

@@ -156,6 +156,7 @@ struct tsmbpf_vm *tsmbpf_vm_create(void)
 	}
 	kref_init(&vm->kref);	/* the caller's */
 	mutex_init(&vm->lock);
+	INIT_LIST_HEAD(&vm->imports);
 	kref_get(&vm->kref);	/* the xarray's */
 	ret = xa_alloc(&tsmbpf_vms, &vm->id, vm, xa_limit_31b, GFP_KERNEL);
 	if (ret) {
@@ -187,6 +188,7 @@ int tsmbpf_vm_destroy(struct tsmbpf_vm *vm)
 	mutex_unlock(&vm->lock);
 	if (ret)
 		return ret;
+	tsmbpf_mmio_release_all(vm);
 	xa_cmpxchg(&tsmbpf_vms, vm->id, vm, NULL, 0);
 	tsmbpf_vm_put(vm);	/* the xarray's reference */
 	return 0;
@@ -593,17 +595,25 @@ void tsmbpf_tdi_hold(struct tsmbpf_tdi *tdi)
 }
 EXPORT_SYMBOL_GPL(tsmbpf_tdi_hold);
 
-/* A TDI being created stands for the PCI function at @bdf. */
-int tsmbpf_host_attach(struct tsmbpf_tdi *tdi, u32 bdf)
+/* The host driver, its module pinned, or NULL. */
+static const struct tsmbpf_host_ops *tsmbpf_host_get(void)
 {
 	const struct tsmbpf_host_ops *host;
-	int ret;
 
 	mutex_lock(&tsmbpf_host_lock);
 	host = tsmbpf_host;
 	if (host && !try_module_get(host->owner))
 		host = NULL;
 	mutex_unlock(&tsmbpf_host_lock);
+	return host;
+}
+
+/* A TDI being created stands for the PCI function at @bdf. */
+int tsmbpf_host_attach(struct tsmbpf_tdi *tdi, u32 bdf)
+{
+	const struct tsmbpf_host_ops *host = tsmbpf_host_get();
+	int ret;
+
 	if (!host) {
 		pr_warn_ratelimited("no host driver for PCI functions: load tsmbpf_vfio_pci.ko\n");
 		return -ENXIO;
@@ -633,6 +643,27 @@ void tsmbpf_host_mmio(struct tsmbpf_tdi *tdi, bool private)
 	WRITE_ONCE(tdi->host_private, private);
 	if (tdi->host_data)
 		tdi->host->mmio_private(tdi, private);
+}
+
+/* mmio_unmap revokes the function's dma-bufs, mmio_recover restores them. */
+void tsmbpf_host_revoke(struct tsmbpf_tdi *tdi, bool revoke)
+{
+	lockdep_assert_held(&tdi->lock);
+	if (tdi->host && tdi->host_data && tdi->host->mmio_revoke)
+		tdi->host->mmio_revoke(tdi, revoke);
+}
+
+/* The TDI whose function exported @dmabuf, referenced, or an ERR_PTR. */
+struct tsmbpf_tdi *tsmbpf_host_dmabuf_tdi(struct dma_buf *dmabuf)
+{
+	const struct tsmbpf_host_ops *host = tsmbpf_host_get();
+	struct tsmbpf_tdi *tdi;
+
+	if (!host)
+		return ERR_PTR(-EINVAL);	/* then no exporter of ours */
+	tdi = host->dmabuf_tdi ? host->dmabuf_tdi(dmabuf) : ERR_PTR(-EINVAL);
+	module_put(host->owner);
+	return tdi;
 }
 
 /**
@@ -670,6 +701,7 @@ void tsmbpf_objects_exit(void)
 		tsmbpf_tdi_put(tdi);
 	}
 	xa_for_each(&tsmbpf_vms, idx, vm) {
+		tsmbpf_mmio_release_all(vm);
 		xa_erase(&tsmbpf_vms, idx);
 		tsmbpf_vm_put(vm);
 	}

@@ -24,21 +24,55 @@
  * SIGBUS and a new mmap is refused.  A reset that bypasses the gate (the
  * function reset at open, the reset at close) moves a LOCKED or RUN TDI to
  * ERROR (reset_done).
+ *
+ * The private MMIO reaches the VM as a dma-buf, in the upstream uAPI
+ * (VFIO_DEVICE_FEATURE_DMA_BUF, 6.19): BAR ranges exported here, imported
+ * into the VM's secure page table by TSMBPF_MMIO_IMPORT (tsmbpf_dmabuf.c).
+ * The buffers have no mmap and no vmap: the host never reaches them.  The
+ * TDI's mmio_unmap revokes them (dma_buf_move_notify()); until its
+ * mmio_recover they refuse attachments and maps with -ENODEV.  Close of the
+ * device revokes them for good.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/dma-buf.h>
+#include <linux/dma-resv.h>
+#include <linux/file.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/pci.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 #include <linux/vfio_pci_core.h>
 
 #include "tsmbpf.h"
+
+MODULE_IMPORT_NS(DMA_BUF);
+
+/* The upstream uAPI of 6.19; Debian's 6.12 headers predate it. */
+#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
+#define VFIO_DEVICE_FEATURE_DMA_BUF 11
+
+struct vfio_region_dma_range {
+	__u64 offset;
+	__u64 length;
+};
+
+struct vfio_device_feature_dma_buf {
+	__u32 region_index;
+	__u32 open_flags;
+	__u32 flags;
+	__u32 nr_ranges;
+	struct vfio_region_dma_range dma_ranges[];
+};
+#endif
 
 /**
  * struct tvp_device - a function on the variant driver
@@ -47,13 +81,53 @@
  * @tdi: the TDI attached to the function, with a reference, or NULL
  * @private: host access to the BARs is revoked; read locklessly by the
  *	fault and mmap paths
+ * @dmabufs: the dma-bufs exported from its BARs (struct tvp_dmabuf)
+ * @dmabuf_revoked: they are revoked (mmio_unmap until mmio_recover); new
+ *	ones start so.  Both under tvp_dmabuf_lock
  */
 struct tvp_device {
 	struct vfio_pci_core_device core;
 	spinlock_t tdi_lock;	/* protects tdi */
 	struct tsmbpf_tdi *tdi;
 	bool private;
+	struct list_head dmabufs;
+	bool dmabuf_revoked;
 };
+
+/* One range of a dma-buf: host physical address and length. */
+struct tvp_range {
+	phys_addr_t phys;
+	u64 len;
+};
+
+/**
+ * struct tvp_dmabuf - a dma-buf of BAR ranges
+ * @dmabuf: the buffer
+ * @tv: the function, NULL once it was closed (revoked for good)
+ * @node: on @tv->dmabufs
+ * @revoked: attachments and maps are refused
+ * @nr_ranges: entries in @ranges
+ * @nr_sg: scatterlist entries of a mapping (ranges split at 1 GiB)
+ * @ranges: the ranges, in order
+ *
+ * @tv, @node and @revoked change under tvp_dmabuf_lock and the buffer's
+ * reservation lock, so either lock is enough to read them.
+ */
+struct tvp_dmabuf {
+	struct dma_buf *dmabuf;
+	struct tvp_device *tv;
+	struct list_head node;
+	bool revoked;
+	u32 nr_ranges;
+	u32 nr_sg;
+	struct tvp_range ranges[] __counted_by(nr_ranges);
+};
+
+#define TVP_DMABUF_MAX_RANGES	64
+#define TVP_SG_MAX		SZ_1G
+
+/* Lock order: tdi->lock, tvp_dmabuf_lock, then a reservation lock. */
+static DEFINE_MUTEX(tvp_dmabuf_lock);
 
 /*
  * Serialises linking functions and TDIs against removal.  Lock order: the
@@ -190,12 +264,255 @@ static void tvp_mmio_private(struct tsmbpf_tdi *tdi, bool private)
 		tvp_zap_bars(tv);
 }
 
+/* --------------------------------------------------------- dma-buf -- */
+
+static int tvp_dmabuf_attach(struct dma_buf *dmabuf,
+			     struct dma_buf_attachment *attach)
+{
+	struct tvp_dmabuf *priv = dmabuf->priv;
+	int ret = 0;
+
+	/* MMIO: only importers that take peer-to-peer addresses */
+	if (!attach->peer2peer)
+		return -EOPNOTSUPP;
+	mutex_lock(&tvp_dmabuf_lock);
+	if (!priv->tv || priv->revoked)
+		ret = -ENODEV;
+	mutex_unlock(&tvp_dmabuf_lock);
+	return ret;
+}
+
+/*
+ * Debian's 6.12 has no CONFIG_DMABUF_MOVE_NOTIFY, so dma-buf core pins a
+ * dynamic exporter's buffer on every map.  MMIO never moves and a revoke
+ * is not a move: the pin is granted, and dma_buf_move_notify() reaches
+ * every dynamic importer all the same.
+ */
+static int tvp_dmabuf_pin(struct dma_buf_attachment *attach)
+{
+	return 0;
+}
+
+static void tvp_dmabuf_unpin(struct dma_buf_attachment *attach)
+{
+}
+
+static struct sg_table *tvp_dmabuf_map(struct dma_buf_attachment *attach,
+				       enum dma_data_direction dir)
+{
+	struct tvp_dmabuf *priv = attach->dmabuf->priv;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	u64 off, len;
+	u32 i;
+	int ret;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (!priv->tv || priv->revoked)
+		return ERR_PTR(-ENODEV);
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	ret = sg_alloc_table(sgt, priv->nr_sg, GFP_KERNEL);
+	if (ret) {
+		kfree(sgt);
+		return ERR_PTR(ret);
+	}
+	/* bus addresses only, no pages: the importer maps them, never the CPU */
+	sg = sgt->sgl;
+	for (i = 0; i < priv->nr_ranges; i++) {
+		for (off = 0; off < priv->ranges[i].len; off += len) {
+			len = min_t(u64, priv->ranges[i].len - off, TVP_SG_MAX);
+			sg_dma_address(sg) = priv->ranges[i].phys + off;
+			sg_dma_len(sg) = len;
+			sg = sg_next(sg);
+		}
+	}
+	return sgt;
+}
+
+static void tvp_dmabuf_unmap(struct dma_buf_attachment *attach,
+			     struct sg_table *sgt, enum dma_data_direction dir)
+{
+	sg_free_table(sgt);
+	kfree(sgt);
+}
+
+static void tvp_dmabuf_release(struct dma_buf *dmabuf)
+{
+	struct tvp_dmabuf *priv = dmabuf->priv;
+
+	mutex_lock(&tvp_dmabuf_lock);
+	if (priv->tv)
+		list_del(&priv->node);
+	mutex_unlock(&tvp_dmabuf_lock);
+	kfree(priv);
+}
+
+static const struct dma_buf_ops tvp_dmabuf_ops = {
+	.attach = tvp_dmabuf_attach,
+	.pin = tvp_dmabuf_pin,
+	.unpin = tvp_dmabuf_unpin,
+	.map_dma_buf = tvp_dmabuf_map,
+	.unmap_dma_buf = tvp_dmabuf_unmap,
+	.release = tvp_dmabuf_release,
+};
+
+/*
+ * Revoke (or restore) every buffer of @tv.  With @gone, the function was
+ * closed: unlink them, revoked for good.
+ */
+static void tvp_dmabuf_move(struct tvp_device *tv, bool revoke, bool gone)
+{
+	struct tvp_dmabuf *priv, *tmp;
+
+	mutex_lock(&tvp_dmabuf_lock);
+	tv->dmabuf_revoked = gone ? false : revoke;
+	list_for_each_entry_safe(priv, tmp, &tv->dmabufs, node) {
+		struct dma_buf *dmabuf = priv->dmabuf;
+
+		/* one being released waits for the lock: skip it */
+		if (!get_file_active(&dmabuf->file))
+			continue;
+		dma_resv_lock(dmabuf->resv, NULL);
+		priv->revoked = revoke || gone;
+		if (priv->revoked)
+			dma_buf_move_notify(dmabuf);
+		if (gone) {
+			list_del_init(&priv->node);
+			priv->tv = NULL;
+		}
+		dma_resv_unlock(dmabuf->resv);
+		fput(dmabuf->file);
+	}
+	mutex_unlock(&tvp_dmabuf_lock);
+}
+
+static void tvp_mmio_revoke(struct tsmbpf_tdi *tdi, bool revoke)
+{
+	tvp_dmabuf_move(tdi->host_data, revoke, false);
+}
+
+static struct tsmbpf_tdi *tvp_dmabuf_tdi(struct dma_buf *dmabuf)
+{
+	struct tvp_dmabuf *priv = dmabuf->priv;
+	struct tsmbpf_tdi *tdi;
+
+	if (dmabuf->ops != &tvp_dmabuf_ops)
+		return ERR_PTR(-EINVAL);
+	mutex_lock(&tvp_dmabuf_lock);
+	if (!priv->tv)
+		tdi = ERR_PTR(-ENODEV);
+	else
+		tdi = tvp_tdi_get(priv->tv) ?: ERR_PTR(-ENOENT);
+	mutex_unlock(&tvp_dmabuf_lock);
+	return tdi;
+}
+
+/* Check the ranges against BAR @bar and turn them into physical ones. */
+static int tvp_dmabuf_ranges(struct pci_dev *pdev, u32 bar,
+			     const struct vfio_region_dma_range *r,
+			     struct tvp_dmabuf *priv, u64 *size)
+{
+	u64 bar_len = pci_resource_len(pdev, bar), end, total = 0;
+	u32 i;
+
+	for (i = 0; i < priv->nr_ranges; i++) {
+		if (!r[i].length || !PAGE_ALIGNED(r[i].offset) ||
+		    !PAGE_ALIGNED(r[i].length))
+			return -EINVAL;
+		if (check_add_overflow(r[i].offset, r[i].length, &end) ||
+		    end > bar_len)
+			return -EINVAL;
+		if (check_add_overflow(total, r[i].length, &total))
+			return -EINVAL;
+		priv->ranges[i].phys = pci_resource_start(pdev, bar) +
+				       r[i].offset;
+		priv->ranges[i].len = r[i].length;
+		priv->nr_sg += DIV_ROUND_UP(r[i].length, TVP_SG_MAX);
+	}
+	*size = total;
+	return 0;
+}
+
+/* VFIO_DEVICE_FEATURE_DMA_BUF: a dma-buf of BAR ranges; returns its fd. */
+static int tvp_feature_dma_buf(struct tvp_device *tv, u32 flags,
+			       struct vfio_device_feature_dma_buf __user *arg,
+			       size_t argsz)
+{
+	struct pci_dev *pdev = tv->core.pdev;
+	struct vfio_device_feature_dma_buf get;
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct vfio_region_dma_range *r;
+	struct tvp_dmabuf *priv;
+	struct dma_buf *dmabuf;
+	u64 size;
+	int ret;
+
+	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET,
+				 sizeof(get));
+	if (ret != 1)
+		return ret;
+	if (copy_from_user(&get, arg, sizeof(get)))
+		return -EFAULT;
+	if (!get.nr_ranges || get.flags ||
+	    (get.open_flags & ~(O_CLOEXEC | O_ACCMODE)))
+		return -EINVAL;
+	if (get.nr_ranges > TVP_DMABUF_MAX_RANGES)
+		return -E2BIG;
+	if (argsz < struct_size(&get, dma_ranges, get.nr_ranges))
+		return -EINVAL;
+	if (get.region_index >= VFIO_PCI_ROM_REGION_INDEX ||
+	    !(pci_resource_flags(pdev, get.region_index) & IORESOURCE_MEM) ||
+	    !tv->core.bar_mmap_supported[get.region_index])
+		return -ENODEV;
+	r = memdup_array_user(arg->dma_ranges, get.nr_ranges, sizeof(*r));
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	priv = kzalloc(struct_size(priv, ranges, get.nr_ranges), GFP_KERNEL);
+	if (!priv) {
+		kfree(r);
+		return -ENOMEM;
+	}
+	priv->nr_ranges = get.nr_ranges;
+	ret = tvp_dmabuf_ranges(pdev, get.region_index, r, priv, &size);
+	kfree(r);
+	if (ret) {
+		kfree(priv);
+		return ret;
+	}
+	INIT_LIST_HEAD(&priv->node);
+	exp_info.ops = &tvp_dmabuf_ops;
+	exp_info.size = size;
+	exp_info.flags = get.open_flags;
+	exp_info.priv = priv;
+	dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(dmabuf)) {
+		kfree(priv);
+		return PTR_ERR(dmabuf);
+	}
+	priv->dmabuf = dmabuf;
+	mutex_lock(&tvp_dmabuf_lock);
+	dma_resv_lock(dmabuf->resv, NULL);
+	priv->tv = tv;
+	priv->revoked = tv->dmabuf_revoked;
+	list_add_tail(&priv->node, &tv->dmabufs);
+	dma_resv_unlock(dmabuf->resv);
+	mutex_unlock(&tvp_dmabuf_lock);
+	ret = dma_buf_fd(dmabuf, get.open_flags);
+	if (ret < 0)
+		dma_buf_put(dmabuf);	/* release unlinks it */
+	return ret;
+}
+
 static const struct tsmbpf_host_ops tvp_host_ops = {
 	.owner = THIS_MODULE,
 	.name = "tsmbpf_vfio_pci",
 	.attach = tvp_attach,
 	.detach = tvp_detach,
 	.mmio_private = tvp_mmio_private,
+	.mmio_revoke = tvp_mmio_revoke,
+	.dmabuf_tdi = tvp_dmabuf_tdi,
 };
 
 /* ---------------------------------------------------------- gating -- */
@@ -424,7 +741,11 @@ static int tvp_open_device(struct vfio_device *vdev)
 
 static void tvp_close_device(struct vfio_device *vdev)
 {
-	tvp_gate_always(to_tvp(vdev), TSMBPF_EV_CLOSE);
+	struct tvp_device *tv = to_tvp(vdev);
+
+	tvp_gate_always(tv, TSMBPF_EV_CLOSE);
+	/* its dma-bufs outlive the fd, not the access */
+	tvp_dmabuf_move(tv, true, true);
 	vfio_pci_core_close_device(vdev);
 }
 
@@ -526,6 +847,8 @@ static int tvp_device_feature(struct vfio_device *vdev, u32 flags,
 	struct tsmbpf_tdi *tdi;
 	int ret;
 
+	if (feature == VFIO_DEVICE_FEATURE_DMA_BUF)
+		return tvp_feature_dma_buf(to_tvp(vdev), flags, arg, argsz);
 	if (!(flags & VFIO_DEVICE_FEATURE_SET) ||
 	    (feature != VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY &&
 	     feature != VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP))
@@ -617,6 +940,7 @@ static int tvp_init_dev(struct vfio_device *vdev)
 	struct tvp_device *tv = to_tvp(vdev);
 
 	spin_lock_init(&tv->tdi_lock);
+	INIT_LIST_HEAD(&tv->dmabufs);
 	return vfio_pci_core_init_dev(vdev);
 }
 

@@ -82,8 +82,9 @@ static int do_destroy(int argc, char **argv)
 
 static void print_vm_header(void)
 {
-	printf("%-6s %-6s %-10s %-10s %-10s %-8s %-8s\n", "VM", "BOUND",
-	       "SPT_PAGES", "LEAVES_4K", "LEAVES_2M", "EPOCH", "KEPT");
+	printf("%-6s %-6s %-10s %-10s %-10s %-8s %-8s %-8s %-8s\n", "VM",
+	       "BOUND", "SPT_PAGES", "LEAVES_4K", "LEAVES_2M", "EPOCH", "KEPT",
+	       "IMPORTS", "IMP_PAGES");
 }
 
 static void print_vm(const struct tsmbpf_vm_info *vi)
@@ -97,15 +98,20 @@ static void print_vm(const struct tsmbpf_vm_info *vi)
 		jsonw_uint_field(json_wtr, "spt_leaves_2m", vi->spt_leaves_2m);
 		jsonw_uint_field(json_wtr, "spt_epoch", vi->spt_epoch);
 		jsonw_uint_field(json_wtr, "spt_kept_pages", vi->spt_kept_pages);
+		jsonw_uint_field(json_wtr, "imports", vi->nr_imports);
+		jsonw_uint_field(json_wtr, "import_pages", vi->import_pages);
+		jsonw_uint_field(json_wtr, "import_accepted",
+				 vi->import_accepted);
 		jsonw_end_object(json_wtr);
 	} else {
-		printf("%-6u %-6u %-10llu %-10llu %-10llu %-8llu %-8llu\n",
+		printf("%-6u %-6u %-10llu %-10llu %-10llu %-8llu %-8llu %-8u %-8llu\n",
 		       vi->vm_id, vi->nr_bound,
 		       (unsigned long long)vi->spt_pages,
 		       (unsigned long long)vi->spt_leaves_4k,
 		       (unsigned long long)vi->spt_leaves_2m,
 		       (unsigned long long)vi->spt_epoch,
-		       (unsigned long long)vi->spt_kept_pages);
+		       (unsigned long long)vi->spt_kept_pages,
+		       vi->nr_imports, (unsigned long long)vi->import_pages);
 	}
 }
 

@@ -48,8 +48,20 @@
  *   tdi-bind PLATFORM      attach the function as a TDI of PLATFORM (or
  *                          take the TDI it has), bind it to a new tsmbpf
  *                          VM and accept it, as the guest would
- *   tdi-unbind             unbind it and destroy the VM (a host event may
- *                          have unbound it already)
+ *   tdi-unbind [keep]      unbind it and destroy the VM (a host event may
+ *                          have unbound it already); `keep` keeps the VM
+ *   tdi-bind PLATFORM noaccept   bind without the accept, and later
+ *   tdi-accept             the guest's accept
+ *   dmabuf-export N [OFF LEN [FLAGS [NR]]]   VFIO_DEVICE_FEATURE_DMA_BUF
+ *                          of BAR N (the upstream 6.19 uAPI): one range,
+ *                          the whole BAR by default; FLAGS and a declared
+ *                          range count NR are passed as given (bad input)
+ *   dmabuf-import GPA [4k]  TSMBPF_MMIO_IMPORT of that dma-buf into the
+ *                          TDI's VM at GPA (4k: 4 KiB leaves only)
+ *   import-file PATH GPA   the same with any file (bad input)
+ *   dmabuf-release         TSMBPF_MMIO_RELEASE of the import
+ *   dmabuf-close           close the dma-buf's fd
+ *   vm-info                the VM's secure page table: leaves, imports
  *   together A B           run the next two actions at once, from two
  *                          threads released together (races: `together
  *                          flr close`, `together reset reset`); both
@@ -134,6 +146,9 @@ struct vmm_dev {
 	struct vmm_bar bars[VMM_NR_BARS];
 	int pm_cap, exp_cap;		/* config offsets, 0 if absent */
 	uint32_t tdi, vm;		/* tsmbpf ids after tdi-bind, else 0 */
+	uint64_t nonce;			/* of a bind not accepted yet */
+	int dmabuf;			/* fd of dmabuf-export, -1 if none */
+	uint32_t import;		/* id of dmabuf-import, 0 if none */
 };
 
 static struct vmm {
@@ -617,9 +632,23 @@ struct action {
 	const struct action_type *type;
 	bool expect_fail;
 	int nr_args;
-	const char *args[4];
-	uint64_t num[4];		/* args parsed as numbers */
+	const char *args[5];
+	uint64_t num[5];		/* args parsed as numbers */
 };
+
+/* Is @s, as argument @idx of @t, a word rather than a number? */
+static bool word_arg(const struct action_type *t, int idx, const char *s)
+{
+	if (!strcmp(t->name, "dev") ||
+	    (!strcmp(t->name, "tdi-bind") && idx == 0) ||
+	    (!strcmp(t->name, "import-file") && idx == 0))
+		return true;
+	return (!strcmp(t->name, "tdi-bind") && idx == 1 &&
+		!strcmp(s, "noaccept")) ||
+	       (!strcmp(t->name, "tdi-unbind") && !strcmp(s, "keep")) ||
+	       (!strcmp(t->name, "dmabuf-import") && idx == 1 &&
+		!strcmp(s, "4k"));
+}
 
 static struct vmm_dev *cur_dev(void)
 {
@@ -954,7 +983,8 @@ static uint32_t vmm_tdi_find(uint32_t bdf)
 	return 0;
 }
 
-static int vmm_tdi_bind(struct vmm_dev *d, const char *platform, struct result *r)
+static int vmm_tdi_bind(struct vmm_dev *d, const char *platform,
+			bool accept, struct result *r)
 {
 	struct tsmbpf_tdi_create tc = { .argsz = sizeof(tc),
 					.flags = TSMBPF_TDI_CREATE_PCI };
@@ -990,7 +1020,8 @@ static int vmm_tdi_bind(struct vmm_dev *d, const char *platform, struct result *
 	b.tdi_id = d->tdi;
 	b.vm_id = d->vm;
 	err = tsmbpf_call(TSMBPF_TDI_BIND, &b);
-	if (!err) {
+	d->nonce = err || accept ? 0 : b.nonce;
+	if (!err && accept) {
 		a.tdi_id = d->tdi;
 		a.nonce = b.nonce;
 		err = tsmbpf_call(TSMBPF_TDI_ACCEPT, &a);
@@ -1008,7 +1039,7 @@ static int vmm_tdi_bind(struct vmm_dev *d, const char *platform, struct result *
 	return err;
 }
 
-static int vmm_tdi_unbind(struct vmm_dev *d, struct result *r)
+static int vmm_tdi_unbind(struct vmm_dev *d, bool keep, struct result *r)
 {
 	struct tsmbpf_tdi_unbind u = { .argsz = sizeof(u), .tdi_id = d->tdi };
 	struct tsmbpf_vm_destroy vd = { .argsz = sizeof(vd), .vm_id = d->vm };
@@ -1023,20 +1054,187 @@ static int vmm_tdi_unbind(struct vmm_dev *d, struct result *r)
 		res_hex(r, "fw_error", u.fw_error, 4);
 		return err;
 	}
+	if (keep)
+		return 0;
 	err = tsmbpf_call(TSMBPF_VM_DESTROY, &vd);
-	if (!err)
+	if (!err) {
 		d->vm = 0;
+		d->import = 0;	/* the VM's destroy released it */
+	}
 	return err;
 }
 
 static void act_tdi_bind(const struct action *a, struct result *r)
 {
-	r->err = -vmm_tdi_bind(cur_dev(), a->args[0], r);
+	bool accept = true;
+
+	if (a->nr_args > 1)
+		accept = false;
+	r->err = -vmm_tdi_bind(cur_dev(), a->args[0], accept, r);
+}
+
+static void act_tdi_accept(const struct action *a, struct result *r)
+{
+	struct tsmbpf_tdi_accept ac = { .argsz = sizeof(ac) };
+	struct vmm_dev *d = cur_dev();
+
+	if (!d->nonce) {
+		r->err = ENOTCONN;
+		return;
+	}
+	ac.tdi_id = d->tdi;
+	ac.nonce = d->nonce;
+	r->err = -tsmbpf_call(TSMBPF_TDI_ACCEPT, &ac);
+	if (!r->err)
+		d->nonce = 0;
 }
 
 static void act_tdi_unbind(const struct action *a, struct result *r)
 {
-	r->err = -vmm_tdi_unbind(cur_dev(), r);
+	r->err = -vmm_tdi_unbind(cur_dev(), a->nr_args > 0, r);
+}
+
+/*
+ * Private MMIO as a dma-buf.  The feature's argument, as upstream 6.19
+ * defines it; Debian 12's <linux/vfio.h> predates it.
+ */
+#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
+#define VFIO_DEVICE_FEATURE_DMA_BUF 11
+
+struct vfio_region_dma_range {
+	__u64 offset;
+	__u64 length;
+};
+
+struct vfio_device_feature_dma_buf {
+	__u32 region_index;
+	__u32 open_flags;
+	__u32 flags;
+	__u32 nr_ranges;
+	struct vfio_region_dma_range dma_ranges[];
+};
+#endif
+
+static void act_dmabuf_export(const struct action *a, struct result *r)
+{
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_feature_dma_buf get;
+		struct vfio_region_dma_range range;
+	} __attribute__((packed)) arg = {};
+	struct vmm_dev *d = cur_dev();
+	uint64_t n = a->num[0];
+	int fd;
+
+	if (n >= VMM_NR_BARS) {
+		r->fail = "no such BAR";
+		return;
+	}
+	if (a->nr_args == 2) {
+		r->fail = "usage: dmabuf-export N [OFF LEN [FLAGS [NR]]]";
+		return;
+	}
+	arg.f.argsz = sizeof(arg);
+	arg.f.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	arg.get.region_index = n;
+	arg.get.open_flags = O_RDWR | O_CLOEXEC;
+	arg.get.nr_ranges = 1;
+	arg.range.length = d->bars[n].info.size;
+	if (a->nr_args > 2) {
+		arg.range.offset = a->num[1];
+		arg.range.length = a->num[2];
+	}
+	if (a->nr_args > 3)
+		arg.get.flags = a->num[3];
+	if (a->nr_args > 4)
+		arg.get.nr_ranges = a->num[4];
+	fd = ioctl(d->fd, VFIO_DEVICE_FEATURE, &arg);
+	if (fd < 0) {
+		r->err = errno;
+		return;
+	}
+	if (d->dmabuf >= 0)
+		close(d->dmabuf);
+	d->dmabuf = fd;
+	res_int(r, "size", lseek(fd, 0, SEEK_END));
+}
+
+static int vmm_import(struct vmm_dev *d, int fd, uint64_t gpa, uint32_t flags,
+		      struct result *r)
+{
+	struct tsmbpf_mmio_import im = { .argsz = sizeof(im), .flags = flags };
+	int err;
+
+	im.vm_id = d->vm;
+	im.fd = fd;
+	im.gpa = gpa;
+	err = tsmbpf_call(TSMBPF_MMIO_IMPORT, &im);
+	if (err)
+		return err;
+	d->import = im.import_id;
+	res_int(r, "import", im.import_id);
+	res_int(r, "tdi", im.tdi_id);
+	res_int(r, "size", im.size);
+	return 0;
+}
+
+static void act_dmabuf_import(const struct action *a, struct result *r)
+{
+	struct vmm_dev *d = cur_dev();
+	uint32_t flags = 0;
+
+	if (a->nr_args > 1)
+		flags = TSMBPF_MAP_4K;
+	r->err = -vmm_import(d, d->dmabuf, a->num[0], flags, r);
+}
+
+static void act_import_file(const struct action *a, struct result *r)
+{
+	int fd = open(a->args[0], O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		r->err = errno;
+		return;
+	}
+	r->err = -vmm_import(cur_dev(), fd, a->num[1], 0, r);
+	close(fd);
+}
+
+static void act_dmabuf_release(const struct action *a, struct result *r)
+{
+	struct tsmbpf_mmio_release rel = { .argsz = sizeof(rel) };
+	struct vmm_dev *d = cur_dev();
+
+	rel.vm_id = d->vm;
+	rel.import_id = d->import;
+	r->err = -tsmbpf_call(TSMBPF_MMIO_RELEASE, &rel);
+	if (!r->err)
+		d->import = 0;
+}
+
+static void act_dmabuf_close(const struct action *a, struct result *r)
+{
+	struct vmm_dev *d = cur_dev();
+
+	if (d->dmabuf < 0 || close(d->dmabuf))
+		r->err = EBADF;
+	d->dmabuf = -1;
+}
+
+static void act_vm_info(const struct action *a, struct result *r)
+{
+	struct tsmbpf_vm_info vi = { .argsz = sizeof(vi) };
+
+	vi.vm_id = cur_dev()->vm;
+	r->err = -tsmbpf_call(TSMBPF_VM_INFO, &vi);
+	if (r->err)
+		return;
+	res_int(r, "vm", vi.vm_id);
+	res_int(r, "imports", vi.nr_imports);
+	res_int(r, "import_pages", vi.import_pages);
+	res_int(r, "import_accepted", vi.import_accepted);
+	res_int(r, "leaves_4k", vi.spt_leaves_4k);
+	res_int(r, "leaves_2m", vi.spt_leaves_2m);
 }
 
 static void act_dev(const struct action *a, struct result *r)
@@ -1182,8 +1380,15 @@ static const struct action_type action_types[] = {
 	{ "hot-reset", 0, 0, act_hot_reset, true },
 	{ "low-power", 0, 0, act_low_power, true },
 	{ "low-power-exit", 0, 0, act_low_power_exit, true },
-	{ "tdi-bind", 1, 1, act_tdi_bind, true },
-	{ "tdi-unbind", 0, 0, act_tdi_unbind, true },
+	{ "tdi-bind", 1, 2, act_tdi_bind, true },
+	{ "tdi-accept", 0, 0, act_tdi_accept, true },
+	{ "tdi-unbind", 0, 1, act_tdi_unbind, true },
+	{ "dmabuf-export", 1, 5, act_dmabuf_export, true },
+	{ "dmabuf-import", 1, 2, act_dmabuf_import, false },
+	{ "import-file", 2, 2, act_import_file, false },
+	{ "dmabuf-release", 0, 0, act_dmabuf_release, false },
+	{ "dmabuf-close", 0, 0, act_dmabuf_close, false },
+	{ "vm-info", 0, 0, act_vm_info, false },
 	{ "dev", 1, 1, act_dev, false },
 	{ "sleep", 1, 1, act_sleep, false },
 	{ "hold", 0, 0, act_hold, false },
@@ -1292,12 +1497,12 @@ static int parse_actions(int argc, char **argv, struct action *acts, int *nr)
 		memset(a, 0, sizeof(*a));
 		a->type = t;
 		a->expect_fail = bang;
-		/* optional arguments are numbers; action names never are */
+		/* optional arguments are numbers or known words */
 		while (a->nr_args < t->max_args && i < argc &&
-		       (a->nr_args < t->min_args || parse_num(argv[i], &v))) {
+		       (a->nr_args < t->min_args || parse_num(argv[i], &v) ||
+			word_arg(t, a->nr_args, argv[i]))) {
 			a->args[a->nr_args] = argv[i];
-			/* the arguments of tdi-bind and dev are words */
-			if (strcmp(t->name, "tdi-bind") && strcmp(t->name, "dev") &&
+			if (!word_arg(t, a->nr_args, argv[i]) &&
 			    !parse_num(argv[i], &a->num[a->nr_args])) {
 				fprintf(stderr, "tsmbpf_vmm: %s: '%s' is not a number\n",
 					t->name, argv[i]);
@@ -1390,6 +1595,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "tsmbpf_vmm: at most %d functions\n", VMM_MAX_DEVS);
 			return 2;
 		}
+		vmm.devs[vmm.nr_devs].dmabuf = -1;
 		vmm.devs[vmm.nr_devs++].bdf = tok;
 	}
 	if (!vmm.nr_devs) {

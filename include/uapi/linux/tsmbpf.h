@@ -306,6 +306,10 @@ struct tsmbpf_vm_info {
 	__u64	spt_leaves_2m;	/* out: 2 MiB leaf entries */
 	__u64	spt_epoch;	/* out: TLB tracking epoch */
 	__u64	spt_kept_pages;	/* out: emptied table pages kept for reuse */
+	__u32	nr_imports;	/* out: private MMIO dma-bufs imported */
+	__u32	pad;
+	__u64	import_pages;	/* out: 4 KiB pages the imports map */
+	__u64	import_accepted; /* out: of their leaves, those accepted */
 };
 
 /* One private-MMIO fault: maps one 4 KiB page or one 2 MiB block. */
@@ -411,5 +415,39 @@ struct tsmbpf_revoke_gate {
 #define TSMBPF_TDI_STEP		_IO(TSMBPF_TYPE, TSMBPF_BASE + 13)
 #define TSMBPF_POLICY_INFO	_IO(TSMBPF_TYPE, TSMBPF_BASE + 14)
 #define TSMBPF_REVOKE_GATE	_IO(TSMBPF_TYPE, TSMBPF_BASE + 15)
+
+/*
+ * Private MMIO as a dma-buf (seed 004: KVM maps private MMIO from a VFIO
+ * dma-buf).  The VMM exports BAR ranges of a function on the variant
+ * driver with VFIO_DEVICE_FEATURE_DMA_BUF (the upstream uAPI), then
+ * imports the buffer into the secure page table of the VM its TDI is
+ * bound to: a dynamic attachment, mapped PENDING at @gpa.  The TDI's
+ * unbind revokes the buffer (mmio_unmap): the import's entries leave the
+ * table and the buffer refuses attachments and maps until mmio_recover.
+ * A revoked import stays until released (or its VM is destroyed) and
+ * maps nothing.
+ */
+struct tsmbpf_mmio_import {
+	__u32	argsz;
+	__u32	flags;		/* TSMBPF_MAP_4K */
+	__u32	vm_id;
+	__s32	fd;		/* dma-buf from VFIO_DEVICE_FEATURE_DMA_BUF */
+	__u64	gpa;		/* 4 KiB aligned, below TSMBPF_IMPORT_GPA_END */
+	__u32	import_id;	/* out: id within the VM */
+	__u32	tdi_id;		/* out: TDI of the exporting function */
+	__u64	size;		/* out: bytes mapped */
+};
+
+#define TSMBPF_IMPORT_GPA_END	(1ULL << 47)	/* the TDIs' windows above */
+
+struct tsmbpf_mmio_release {
+	__u32	argsz;
+	__u32	flags;		/* none defined */
+	__u32	vm_id;
+	__u32	import_id;
+};
+
+#define TSMBPF_MMIO_IMPORT	_IO(TSMBPF_TYPE, TSMBPF_BASE + 16)
+#define TSMBPF_MMIO_RELEASE	_IO(TSMBPF_TYPE, TSMBPF_BASE + 17)
 
 #endif /* _UAPI_LINUX_TSMBPF_H */
