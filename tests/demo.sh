@@ -10,8 +10,10 @@
 # function on the vfio-pci variant driver attached as a TDI, D3hot denied
 # under gate=strict, an FLR under the default gate (unbind first) and under
 # gate=rebind (bound again, CONFIG_LOCKED), a hot reset of the two-function
-# set, SIGBUS on a stale BAR mapping while bound; the functions end back on
-# virtio-pci.  The dma-buf part of issue 9 is not built yet.
+# set, SIGBUS on a stale BAR mapping while bound, and the private MMIO as a
+# dma-buf imported into the VM's secure page table, revoked by the unbind
+# and usable again after mmio_recover; the functions end back on
+# virtio-pci.
 set -euo pipefail
 
 step() { printf '\n\033[1m### %s\033[0m\n' "$*"; }
@@ -240,12 +242,24 @@ echo "# unbound: the same mapping faults in again"
 vmm_next
 vmm_end
 
-step "private MMIO as a revocable dma-buf: not built yet"
-echo "VFIO_DEVICE_FEATURE_DMA_BUF export, import into the secure page table, revoke"
-echo "on unbind and recover (issue 9, item 4) are not implemented: nothing to show."
+step "private MMIO as a dma-buf: exported through VFIO, imported into the VM's secure page table, revoked by the unbind"
+run tsmctl policy unload tdx_connect
+echo "# VFIO_DEVICE_FEATURE_DMA_BUF (the upstream uAPI) exports BAR $BAR; the vmm binds the TDI to its own"
+echo "# VM, imports the buffer at GPA 0x100000000 (TSMBPF_MMIO_IMPORT) and the guest accepts both"
+vmm "$fn" "dmabuf-export $BAR" 'tdi-bind tdx noaccept' 'dmabuf-import 0x100000000' tdi-accept \
+	vm-info hold '!tdi-unbind keep' vm-info '!dmabuf-import 0x200000000' "!mmap $BAR" hold \
+	tdi-unbind 'tdi-bind tdx' 'dmabuf-import 0x100000000' vm-info hold tdi-unbind
+echo "# the firmware will refuse mmio_recover: the unbind stops after mmio_unmap, the buffer revoked"
+run tsmctl vm list
+echo "$t mmio_recover 3" >/sys/kernel/debug/tsmbpf_emu/inject
+vmm_next
+echo "# dma_buf_move_notify() made the importer drop its 4 entries; the buffer refuses attachments (ENODEV)"
+echo "# until mmio_recover. The unbind again: recovered, and the same buffer imports into a new VM"
+vmm_next
+run tsmctl vm list
+vmm_end
 
 step "clean up: the TDIs and the VM go, the functions go back to virtio-pci"
-run tsmctl policy unload tdx_connect
 for x in "$t" "$t0" "$t1"; do
 	tsmctl dev destroy "$x"
 done
