@@ -12,6 +12,8 @@
  * start of 0 means the operation began before tracing was attached: the
  * record goes to the timeline with no duration and into no histogram, so
  * attaching or detaching while TDIs are busy never counts a bogus time.
+ * The 6.12 verifier takes every pointer argument of a tracepoint as
+ * possibly NULL (they never are here): each program checks first.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -153,23 +155,26 @@ static __always_inline void tdi_seen(const struct tsmbpf_tdi *tdi)
 		bpf_map_update_elem(&tdi_info, &id, &info, BPF_ANY);
 }
 
+static __always_inline char hex(__u32 d)
+{
+	return d < 10 ? '0' + d : 'a' + d - 10;
+}
+
 /* "ssss:bb:dd.f" without bpf_snprintf(): this runs on every step. */
 static __always_inline void bdf_str(char *s, __u32 bdf)
 {
-	static const char hex[] = "0123456789abcdef";
-
-	s[0] = hex[(bdf >> 28) & 0xf];
-	s[1] = hex[(bdf >> 24) & 0xf];
-	s[2] = hex[(bdf >> 20) & 0xf];
-	s[3] = hex[(bdf >> 16) & 0xf];
+	s[0] = hex((bdf >> 28) & 0xf);
+	s[1] = hex((bdf >> 24) & 0xf);
+	s[2] = hex((bdf >> 20) & 0xf);
+	s[3] = hex((bdf >> 16) & 0xf);
 	s[4] = ':';
-	s[5] = hex[(bdf >> 12) & 0xf];
-	s[6] = hex[(bdf >> 8) & 0xf];
+	s[5] = hex((bdf >> 12) & 0xf);
+	s[6] = hex((bdf >> 8) & 0xf);
 	s[7] = ':';
-	s[8] = hex[(bdf >> 7) & 0x1];
-	s[9] = hex[(bdf >> 3) & 0xf];
+	s[8] = hex((bdf >> 7) & 0x1);
+	s[9] = hex((bdf >> 3) & 0xf);
 	s[10] = '.';
-	s[11] = hex[bdf & 7];
+	s[11] = hex(bdf & 7);
 	s[12] = '\0';
 }
 
@@ -208,8 +213,7 @@ static __always_inline void rec_name(struct tsmbpf_rec *r, const char *name)
 	bpf_probe_read_kernel_str(r->policy, sizeof(r->policy), name);
 }
 
-SEC("tp_btf/tsmbpf_step")
-int BPF_PROG(lat_step, const struct tsmbpf_tdi *tdi, u32 step, int ret,
+static __always_inline int lat_step_do(const struct tsmbpf_tdi *tdi, u32 step, int ret,
 	     u32 fw_error, u64 start_ns)
 {
 	__u64 now = bpf_ktime_get_ns(), d = lat_dur(now, start_ns);
@@ -217,6 +221,7 @@ int BPF_PROG(lat_step, const struct tsmbpf_tdi *tdi, u32 step, int ret,
 		.platform = tdi->platform,
 		.step = step,
 	};
+	struct tsmbpf_ops *ops;
 	struct tsmbpf_rec *r;
 
 	if (start_ns)
@@ -230,12 +235,22 @@ int BPF_PROG(lat_step, const struct tsmbpf_tdi *tdi, u32 step, int ret,
 	r->ret = ret;
 	r->fw_error = fw_error;
 	r->arg0 = tdi->in_policy;
-	if (tdi->in_policy && tdi->call)
-		rec_name(r, BPF_CORE_READ(tdi, call, pol, ops, name));
+	ops = tdi->in_policy ? BPF_CORE_READ(tdi, call, pol, ops) : NULL;
+	if (ops)
+		rec_name(r, ops->name);
 	else
 		__builtin_memcpy(r->policy, "native", 7);
 	bpf_ringbuf_submit(r, 0);
 	return 0;
+}
+
+SEC("tp_btf/tsmbpf_step")
+int BPF_PROG(lat_step, const struct tsmbpf_tdi *tdi, u32 step, int ret,
+	     u32 fw_error, u64 start_ns)
+{
+	if (!tdi)
+		return 0;
+	return lat_step_do(tdi, step, ret, fw_error, start_ns);
 }
 
 static __always_inline int lat_op(const struct tsmbpf_tdi *tdi, __u32 op,
@@ -267,6 +282,8 @@ SEC("tp_btf/tsmbpf_bind")
 int BPF_PROG(lat_bind, const struct tsmbpf_tdi *tdi, const char *policy,
 	     int ret, u64 start_ns)
 {
+	if (!tdi)
+		return 0;
 	return lat_op(tdi, TSMBPF_OP_BIND, policy, ret, start_ns);
 }
 
@@ -274,6 +291,8 @@ SEC("tp_btf/tsmbpf_accept")
 int BPF_PROG(lat_accept, const struct tsmbpf_tdi *tdi, const char *policy,
 	     int ret, u64 start_ns)
 {
+	if (!tdi)
+		return 0;
 	return lat_op(tdi, TSMBPF_OP_ACCEPT, policy, ret, start_ns);
 }
 
@@ -281,11 +300,12 @@ SEC("tp_btf/tsmbpf_unbind")
 int BPF_PROG(lat_unbind, const struct tsmbpf_tdi *tdi, const char *policy,
 	     int ret, u64 start_ns)
 {
+	if (!tdi)
+		return 0;
 	return lat_op(tdi, TSMBPF_OP_UNBIND, policy, ret, start_ns);
 }
 
-SEC("tp_btf/tsmbpf_state")
-int BPF_PROG(lat_state, const struct tsmbpf_tdi *tdi, u32 old, u32 new)
+static __always_inline int lat_state_do(const struct tsmbpf_tdi *tdi, u32 old, u32 new)
 {
 	struct tsmbpf_rec *r = rec_new(TSMBPF_REC_STATE, bpf_ktime_get_ns());
 
@@ -298,8 +318,15 @@ int BPF_PROG(lat_state, const struct tsmbpf_tdi *tdi, u32 old, u32 new)
 	return 0;
 }
 
-SEC("tp_btf/tsmbpf_host_event")
-int BPF_PROG(lat_host_event, const struct tsmbpf_tdi *tdi, u32 event)
+SEC("tp_btf/tsmbpf_state")
+int BPF_PROG(lat_state, const struct tsmbpf_tdi *tdi, u32 old, u32 new)
+{
+	if (!tdi)
+		return 0;
+	return lat_state_do(tdi, old, new);
+}
+
+static __always_inline int lat_host_event_do(const struct tsmbpf_tdi *tdi, u32 event)
 {
 	struct tsmbpf_rec *r = rec_new(TSMBPF_REC_EVENT, bpf_ktime_get_ns());
 
@@ -311,8 +338,15 @@ int BPF_PROG(lat_host_event, const struct tsmbpf_tdi *tdi, u32 event)
 	return 0;
 }
 
-SEC("tp_btf/tsmbpf_host_verdict")
-int BPF_PROG(lat_host_verdict, const struct tsmbpf_tdi *tdi, u32 event,
+SEC("tp_btf/tsmbpf_host_event")
+int BPF_PROG(lat_host_event, const struct tsmbpf_tdi *tdi, u32 event)
+{
+	if (!tdi)
+		return 0;
+	return lat_host_event_do(tdi, event);
+}
+
+static __always_inline int lat_host_verdict_do(const struct tsmbpf_tdi *tdi, u32 event,
 	     u32 verdict, bool by_policy)
 {
 	struct tsmbpf_lat_verdict_key key = {
@@ -334,8 +368,16 @@ int BPF_PROG(lat_host_verdict, const struct tsmbpf_tdi *tdi, u32 event,
 	return 0;
 }
 
-SEC("tp_btf/tsmbpf_host_event_done")
-int BPF_PROG(lat_host_event_done, const struct tsmbpf_tdi *tdi, u32 event,
+SEC("tp_btf/tsmbpf_host_verdict")
+int BPF_PROG(lat_host_verdict, const struct tsmbpf_tdi *tdi, u32 event,
+	     u32 verdict, bool by_policy)
+{
+	if (!tdi)
+		return 0;
+	return lat_host_verdict_do(tdi, event, verdict, by_policy);
+}
+
+static __always_inline int lat_host_event_done_do(const struct tsmbpf_tdi *tdi, u32 event,
 	     u32 verdict, int ret, u64 start_ns)
 {
 	__u64 now = bpf_ktime_get_ns(), d = lat_dur(now, start_ns);
@@ -363,6 +405,15 @@ int BPF_PROG(lat_host_event_done, const struct tsmbpf_tdi *tdi, u32 event,
 	r->arg1 = verdict;
 	bpf_ringbuf_submit(r, 0);
 	return 0;
+}
+
+SEC("tp_btf/tsmbpf_host_event_done")
+int BPF_PROG(lat_host_event_done, const struct tsmbpf_tdi *tdi, u32 event,
+	     u32 verdict, int ret, u64 start_ns)
+{
+	if (!tdi)
+		return 0;
+	return lat_host_event_done_do(tdi, event, verdict, ret, start_ns);
 }
 
 static __always_inline int lat_policy(__u32 kind, __u32 what, __u32 platform,
@@ -403,8 +454,7 @@ int BPF_PROG(lat_policy_detach, u32 platform, const char *policy, u64 gen)
 			  policy, gen);
 }
 
-SEC("tp_btf/tsmbpf_eject")
-int BPF_PROG(lat_eject, const struct tsmbpf_exit_info *info, u32 bdf)
+static __always_inline int lat_eject_do(const struct tsmbpf_exit_info *info, u32 bdf)
 {
 	struct tsmbpf_lat_policy_key key = {
 		.platform = info->platform,
@@ -425,4 +475,12 @@ int BPF_PROG(lat_eject, const struct tsmbpf_exit_info *info, u32 bdf)
 	bpf_probe_read_kernel_str(r->policy, sizeof(r->policy), info->policy);
 	bpf_ringbuf_submit(r, 0);
 	return 0;
+}
+
+SEC("tp_btf/tsmbpf_eject")
+int BPF_PROG(lat_eject, const struct tsmbpf_exit_info *info, u32 bdf)
+{
+	if (!info)
+		return 0;
+	return lat_eject_do(info, bdf);
 }

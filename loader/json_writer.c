@@ -37,6 +37,12 @@ void jsonw_destroy(json_writer_t **self)
 	*self = NULL;
 }
 
+void jsonw_discard(json_writer_t **self)
+{
+	free(*self);
+	*self = NULL;
+}
+
 void jsonw_pretty(json_writer_t *self, bool on)
 {
 	self->pretty = on;

@@ -11,6 +11,8 @@ typedef struct json_writer json_writer_t;
 
 json_writer_t *jsonw_new(FILE *f);
 void jsonw_destroy(json_writer_t **self);
+/* Free a writer that wrote nothing, without the newline destroy ends with. */
+void jsonw_discard(json_writer_t **self);
 void jsonw_pretty(json_writer_t *self, bool on);
 void jsonw_start_object(json_writer_t *self);
 void jsonw_end_object(json_writer_t *self);

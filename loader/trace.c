@@ -300,8 +300,8 @@ static int trace_on_rec(void *ctx, const struct tsmbpf_rec *r)
 {
 	struct trace_ctx *c = ctx;
 
-	if (trace_stop || (c->count && c->shown >= c->count))
-		return 1;
+	if (c->count && c->shown >= c->count)
+		return 0;	/* a libbpf ring buffer stops only on errors */
 	if (!trace_match(&c->f, r))
 		return 0;
 	c->shown++;
@@ -311,7 +311,7 @@ static int trace_on_rec(void *ctx, const struct tsmbpf_rec *r)
 		trace_print_text(r);
 	if (c->pw)
 		trace_perfetto(c, r);
-	return c->count && c->shown >= c->count;
+	return 0;
 }
 
 static int do_help(void)
@@ -456,7 +456,7 @@ int do_trace(int argc, char **argv)
 	}
 	/* one JSON object a line, not main's single document */
 	if (json_output)
-		jsonw_destroy(&json_wtr);
+		jsonw_discard(&json_wtr);
 	if (c.pf) {
 		c.pw = jsonw_new(c.pf);
 		jsonw_start_object(c.pw);

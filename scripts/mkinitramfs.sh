@@ -90,10 +90,11 @@ GNU_PKGS=(coreutils grep sed findutils diffutils)
 # ... and single programs from other packages.
 GNU_BINS=(ps pgrep pkill pidof kill free top watch mawk jq less flock setsid
 	unshare nsenter taskset prlimit mountpoint getopt script
-	prometheus promtool)
+	prometheus promtool perf)
 # Packages the base tree is made from: a version change rebuilds the cache.
 BASE_PKGS=(busybox-static bash libc6 "${GNU_PKGS[@]}" procps mawk jq less
-	util-linux bsdutils bats bats-support bats-assert ncurses-base prometheus)
+	util-linux bsdutils bats bats-support bats-assert ncurses-base prometheus
+	linux-perf)
 
 # ---------------------------------------------------------------- helpers --
 
