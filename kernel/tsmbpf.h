@@ -46,6 +46,9 @@
  * @imports: private MMIO imported from dma-bufs (tsmbpf_dmabuf.c)
  * @nr_imports: entries on @imports
  * @next_import: id of the next import
+ * @owner: the open file that owns the VM (TSMBPF_VM_CREATE_OWNED), or
+ *	NULL; compared, never dereferenced
+ * @owner_pid: the process that created an owned VM
  * @spt: the VM's secure page table for private MMIO
  */
 struct tsmbpf_backend_ops;
@@ -62,6 +65,8 @@ struct tsmbpf_vm {
 	struct list_head imports;
 	u32 nr_imports;
 	u32 next_import;
+	const void *owner;
+	pid_t owner_pid;
 	struct tsmbpf_spt spt;
 };
 
@@ -103,6 +108,8 @@ struct tsmbpf_vm {
  * @host_events: host events gated on the TDI
  * @host_private: host access to the function's BARs is revoked (from
  *	mmio_map until mmio_recover); read without @lock by the host driver
+ * @owner: the open file that owns the TDI (TSMBPF_TDI_CREATE_OWNED), or
+ *	NULL; compared, never dereferenced
  * @dead: destroyed; every operation refuses it with -ENOENT.  Set once,
  *	under @lock, by the destroy that wins
  * @lock: serialises bind, accept, unbind and the steps of a policy
@@ -142,6 +149,7 @@ struct tsmbpf_tdi {
 	u32 pci_bar[TSMBPF_MAX_BARS];
 	u32 host_events;
 	bool host_private;
+	const void *owner;
 	bool dead;
 	struct mutex lock;	/* serialises operations on the TDI */
 	struct kref kref;
@@ -275,15 +283,20 @@ extern atomic64_t tsmbpf_step_refused[TSMBPF_PLAT_NR][TSMBPF_STEP_NR];
 
 /* tsmbpf_objects.c, tsmbpf_core.c, tsmbpf_gate.c */
 void tsmbpf_objects_exit(void);
-struct tsmbpf_vm *tsmbpf_vm_create(void);
+struct tsmbpf_vm *tsmbpf_vm_create(const void *owner);
 int tsmbpf_vm_destroy(struct tsmbpf_vm *vm);
 int tsmbpf_vm_destroy_id(u32 id);
 int tsmbpf_vm_bound_tdis(struct tsmbpf_vm *vm, struct tsmbpf_tdi **tdis,
 			 int room);
 int tsmbpf_vm_destroy_unbind(u32 id);
+int tsmbpf_vm_unbind_destroy(struct tsmbpf_vm *vm);
+void tsmbpf_owner_release(const void *owner);
+int tsmbpf_owned_take(const void *owner, struct tsmbpf_tdi **tdis,
+		      struct tsmbpf_vm **vms, int room, int *nr_vms);
 struct tsmbpf_vm *tsmbpf_vm_get(u32 id);
 void tsmbpf_vm_put(struct tsmbpf_vm *vm);
-struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg);
+struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg,
+				     const void *owner);
 int tsmbpf_tdi_destroy(struct tsmbpf_tdi *tdi);
 int tsmbpf_tdi_destroy_id(u32 id);
 struct tsmbpf_tdi *tsmbpf_tdi_get(u32 id);

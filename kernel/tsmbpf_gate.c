@@ -258,8 +258,8 @@ void tsmbpf_host_reset_done(struct tsmbpf_tdi *tdi)
 EXPORT_SYMBOL_GPL(tsmbpf_host_reset_done);
 
 /**
- * tsmbpf_vm_destroy_unbind - destroy a VM with its TDIs, as a VMM's exit
- * @id: the VM's id
+ * tsmbpf_vm_unbind_destroy - destroy a VM with its TDIs, as a VMM's exit
+ * @vm: the VM, referenced by the caller
  *
  * Each TDI still bound to the VM goes through the gate as
  * TSMBPF_EV_VM_DESTROY, which cannot be refused, and is unbound; then the
@@ -267,16 +267,12 @@ EXPORT_SYMBOL_GPL(tsmbpf_host_reset_done);
  * (-EBUSY).
  * Context: process context.
  */
-int tsmbpf_vm_destroy_unbind(u32 id)
+int tsmbpf_vm_unbind_destroy(struct tsmbpf_vm *vm)
 {
 	struct tsmbpf_tdi *tdis[16];
 	struct tsmbpf_host_ev ev;
-	struct tsmbpf_vm *vm;
-	int i, n, ret;
+	int i, n;
 
-	vm = tsmbpf_vm_get(id);
-	if (!vm)
-		return -ENOENT;
 	do {
 		n = tsmbpf_vm_bound_tdis(vm, tdis, ARRAY_SIZE(tdis));
 		for (i = 0; i < n; i++) {
@@ -286,7 +282,70 @@ int tsmbpf_vm_destroy_unbind(u32 id)
 			tsmbpf_tdi_put(tdis[i]);
 		}
 	} while (n == ARRAY_SIZE(tdis));
-	ret = tsmbpf_vm_destroy(vm);
+	return tsmbpf_vm_destroy(vm);
+}
+
+int tsmbpf_vm_destroy_unbind(u32 id)
+{
+	struct tsmbpf_vm *vm;
+	int ret;
+
+	vm = tsmbpf_vm_get(id);
+	if (!vm)
+		return -ENOENT;
+	ret = tsmbpf_vm_unbind_destroy(vm);
 	tsmbpf_vm_put(vm);
 	return ret;
+}
+
+/*
+ * An owned TDI whose file went: the VMM is gone, as at a close of its
+ * device, which cannot be refused: unbound first, then destroyed.
+ */
+static void tsmbpf_owned_tdi_release(struct tsmbpf_tdi *tdi)
+{
+	struct tsmbpf_host_ev ev;
+	int ret;
+
+	if (READ_ONCE(tdi->vm)) {
+		tsmbpf_host_event_begin(tdi, TSMBPF_EV_CLOSE, &ev);
+		tsmbpf_host_event_end(tdi, &ev, -ENODEV);
+	}
+	ret = tsmbpf_tdi_destroy(tdi);
+	if (ret && ret != -ENOENT)
+		pr_warn("tdi %u: its owner went, but it stays: %d\n", tdi->id,
+			ret);
+}
+
+/**
+ * tsmbpf_owner_release - the open file @owner went: its objects go too
+ * @owner: the file
+ *
+ * Its TDIs are unbound and destroyed, then its VMs destroyed with every
+ * TDI still bound to them unbound first, as KVM tears down a VM whose fd
+ * was closed.  Whatever the firmware will not let go stays as a global
+ * object, with a warning, for the operator.
+ * Context: process context.
+ */
+void tsmbpf_owner_release(const void *owner)
+{
+	struct tsmbpf_tdi *tdis[16];
+	struct tsmbpf_vm *vms[16];
+	int i, n, nr_vms, ret;
+
+	do {
+		n = tsmbpf_owned_take(owner, tdis, vms, ARRAY_SIZE(tdis),
+				      &nr_vms);
+		for (i = 0; i < n; i++) {
+			tsmbpf_owned_tdi_release(tdis[i]);
+			tsmbpf_tdi_put(tdis[i]);
+		}
+		for (i = 0; i < nr_vms; i++) {
+			ret = tsmbpf_vm_unbind_destroy(vms[i]);
+			if (ret && ret != -ENOENT)
+				pr_warn("vm %u: its owner went, but it stays: %d\n",
+					vms[i]->id, ret);
+			tsmbpf_vm_put(vms[i]);
+		}
+	} while (n || nr_vms);
 }

@@ -50,16 +50,18 @@ static int tsmbpf_put_arg(void __user *uarg, const void *karg, size_t ksize)
 	       -EFAULT : 0;
 }
 
-static long tsmbpf_ioctl_vm_create(void __user *uarg)
+static long tsmbpf_ioctl_vm_create(struct file *file, void __user *uarg)
 {
 	struct tsmbpf_vm_create arg;
 	struct tsmbpf_vm *vm;
 	int ret;
 
-	ret = TSMBPF_GET_ARG(arg, vm_id, uarg);
+	ret = tsmbpf_copy_arg(&arg, sizeof(arg),
+			      offsetofend(typeof(arg), vm_id), uarg,
+			      TSMBPF_VM_CREATE_OWNED);
 	if (ret)
 		return ret;
-	vm = tsmbpf_vm_create();
+	vm = tsmbpf_vm_create(arg.flags & TSMBPF_VM_CREATE_OWNED ? file : NULL);
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
 	arg.vm_id = vm->id;
@@ -85,7 +87,7 @@ static long tsmbpf_ioctl_vm_destroy(void __user *uarg)
 	return tsmbpf_vm_destroy_id(arg.vm_id);
 }
 
-static long tsmbpf_ioctl_tdi_create(void __user *uarg)
+static long tsmbpf_ioctl_tdi_create(struct file *file, void __user *uarg)
 {
 	struct tsmbpf_tdi_create arg;
 	struct tsmbpf_tdi *tdi;
@@ -93,10 +95,11 @@ static long tsmbpf_ioctl_tdi_create(void __user *uarg)
 
 	ret = tsmbpf_copy_arg(&arg, sizeof(arg),
 			      offsetofend(typeof(arg), tdi_id), uarg,
-			      TSMBPF_TDI_CREATE_PCI);
+			      TSMBPF_TDI_CREATE_PCI | TSMBPF_TDI_CREATE_OWNED);
 	if (ret)
 		return ret;
-	tdi = tsmbpf_tdi_create(&arg);
+	tdi = tsmbpf_tdi_create(&arg, arg.flags & TSMBPF_TDI_CREATE_OWNED ?
+				file : NULL);
 	if (IS_ERR(tdi))
 		return PTR_ERR(tdi);
 	arg.tdi_id = tdi->id;
@@ -222,6 +225,8 @@ static long tsmbpf_ioctl_tdi_info(void __user *uarg)
 		memcpy(arg.pci_bar, tdi->pci_bar, sizeof(arg.pci_bar));
 		strscpy(arg.driver, tdi->host->name, sizeof(arg.driver));
 	}
+	if (READ_ONCE(tdi->owner))
+		arg.host_flags |= TSMBPF_TDI_OWNED;
 	arg.host_events = tdi->host_events;
 	mutex_unlock(&tdi->lock);
 	tsmbpf_tdi_put(tdi);
@@ -249,6 +254,7 @@ static long tsmbpf_ioctl_vm_info(void __user *uarg)
 	arg.spt_kept_pages = vm->spt.nr_kept;
 	mutex_unlock(&vm->spt.lock);
 	arg.nr_imports = READ_ONCE(vm->nr_imports);
+	arg.owner_pid = READ_ONCE(vm->owner_pid);
 	arg.import_pages = tsmbpf_mmio_import_pages(vm, &arg.import_accepted);
 	tsmbpf_vm_put(vm);
 	return tsmbpf_put_arg(uarg, &arg, sizeof(arg));
@@ -452,11 +458,11 @@ static long tsmbpf_ioctl(struct file *file, unsigned int cmd,
 
 	switch (cmd) {
 	case TSMBPF_VM_CREATE:
-		return tsmbpf_ioctl_vm_create(arg);
+		return tsmbpf_ioctl_vm_create(file, arg);
 	case TSMBPF_VM_DESTROY:
 		return tsmbpf_ioctl_vm_destroy(arg);
 	case TSMBPF_TDI_CREATE:
-		return tsmbpf_ioctl_tdi_create(arg);
+		return tsmbpf_ioctl_tdi_create(file, arg);
 	case TSMBPF_TDI_DESTROY:
 		return tsmbpf_ioctl_tdi_destroy(arg);
 	case TSMBPF_TDI_BIND:
@@ -491,8 +497,16 @@ static long tsmbpf_ioctl(struct file *file, unsigned int cmd,
 	return -ENOTTY;
 }
 
+/* The objects this file owns go with it (TSMBPF_VM_CREATE_OWNED). */
+static int tsmbpf_release(struct inode *inode, struct file *file)
+{
+	tsmbpf_owner_release(file);
+	return 0;
+}
+
 static const struct file_operations tsmbpf_fops = {
 	.owner = THIS_MODULE,
+	.release = tsmbpf_release,
 	.unlocked_ioctl = tsmbpf_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };

@@ -137,11 +137,12 @@ struct tsmbpf_vm *tsmbpf_vm_get(u32 id)
 
 /**
  * tsmbpf_vm_create - create a VM
+ * @owner: the open file that owns it, or NULL for a global VM
  *
  * Return: the VM with a reference for the caller, or an ERR_PTR.
  * Context: process context.
  */
-struct tsmbpf_vm *tsmbpf_vm_create(void)
+struct tsmbpf_vm *tsmbpf_vm_create(const void *owner)
 {
 	struct tsmbpf_vm *vm;
 	int ret;
@@ -157,6 +158,9 @@ struct tsmbpf_vm *tsmbpf_vm_create(void)
 	kref_init(&vm->kref);	/* the caller's */
 	mutex_init(&vm->lock);
 	INIT_LIST_HEAD(&vm->imports);
+	vm->owner = owner;
+	if (owner)
+		vm->owner_pid = task_tgid_nr(current);
 	kref_get(&vm->kref);	/* the xarray's */
 	ret = xa_alloc(&tsmbpf_vms, &vm->id, vm, xa_limit_31b, GFP_KERNEL);
 	if (ret) {
@@ -205,6 +209,56 @@ int tsmbpf_vm_destroy_id(u32 id)
 	ret = tsmbpf_vm_destroy(vm);
 	tsmbpf_vm_put(vm);
 	return ret;
+}
+
+/**
+ * tsmbpf_owned_take - take the objects @owner owns, a batch at a time
+ * @owner: an open file
+ * @tdis: out, up to @room of its TDIs, referenced, owner cleared
+ * @vms: out, only once it owns no TDI: up to @room of its VMs, the same
+ * @room: room in each
+ * @nr_vms: out, entries in @vms
+ *
+ * Return: entries in @tdis.  Ownership is cleared as objects are taken,
+ * so that a batch is never taken twice, and what fails to go stays, as a
+ * global object.
+ * Context: process context.
+ */
+int tsmbpf_owned_take(const void *owner, struct tsmbpf_tdi **tdis,
+		      struct tsmbpf_vm **vms, int room, int *nr_vms)
+{
+	struct tsmbpf_tdi *t;
+	struct tsmbpf_vm *v;
+	unsigned long idx;
+	int n = 0;
+
+	*nr_vms = 0;
+	xa_lock(&tsmbpf_tdis);
+	xa_for_each(&tsmbpf_tdis, idx, t) {
+		if (n == room)
+			break;
+		if (READ_ONCE(t->owner) != owner)
+			continue;
+		WRITE_ONCE(t->owner, NULL);
+		kref_get(&t->kref);
+		tdis[n++] = t;
+	}
+	xa_unlock(&tsmbpf_tdis);
+	if (n)
+		return n;
+	xa_lock(&tsmbpf_vms);
+	xa_for_each(&tsmbpf_vms, idx, v) {
+		if (*nr_vms == room)
+			break;
+		if (READ_ONCE(v->owner) != owner)
+			continue;
+		WRITE_ONCE(v->owner, NULL);
+		WRITE_ONCE(v->owner_pid, 0);
+		kref_get(&v->kref);
+		vms[(*nr_vms)++] = v;
+	}
+	xa_unlock(&tsmbpf_vms);
+	return 0;
 }
 
 /**
@@ -393,11 +447,13 @@ out_unlock:
 /**
  * tsmbpf_tdi_create - create a TDI
  * @arg: the uAPI request
+ * @owner: the open file that owns it, or NULL for a global TDI
  *
  * Return: the TDI with a reference for the caller, or an ERR_PTR.
  * Context: process context.
  */
-struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg)
+struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg,
+				     const void *owner)
 {
 	struct tsmbpf_tdi *tdi;
 	u32 i;
@@ -434,6 +490,7 @@ struct tsmbpf_tdi *tsmbpf_tdi_create(const struct tsmbpf_tdi_create *arg)
 	memcpy(tdi->bar_size, arg->bar_size, sizeof(tdi->bar_size));
 	tdi->state = TSMBPF_TDISP_CONFIG_UNLOCKED;
 	tdi->res = TSMBPF_RES_SHARED_MMIO;
+	tdi->owner = owner;
 	mutex_init(&tdi->lock);
 	kref_init(&tdi->kref);	/* the caller's */
 

@@ -214,6 +214,7 @@ static void print_tdi(const struct tsmbpf_tdi_info *ti, bool detail)
 			jsonw_null(json_wtr);
 		}
 		jsonw_uint_field(json_wtr, "host_events", ti->host_events);
+		jsonw_bool_field(json_wtr, "owned", ti->host_flags & TSMBPF_TDI_OWNED);
 		jsonw_name(json_wtr, "bars");
 		jsonw_start_array(json_wtr);
 		for (i = 0; i < ti->nr_bars && i < TSMBPF_MAX_BARS; i++) {
@@ -245,8 +246,10 @@ static void print_tdi(const struct tsmbpf_tdi_info *ti, bool detail)
 		       ti->host_flags & TSMBPF_TDI_HOST_PCI ? ti->driver : "-");
 		return;
 	}
-	printf("tdi %u: %s %s devset %u\n", ti->tdi_id,
-	       platform_name(ti->platform), bdf, ti->devset);
+	printf("tdi %u: %s %s devset %u%s\n", ti->tdi_id,
+	       platform_name(ti->platform), bdf, ti->devset,
+	       ti->host_flags & TSMBPF_TDI_OWNED ?
+	       ", owned by an open file of /dev/tsmbpf" : "");
 	if (ti->host_flags & TSMBPF_TDI_HOST_PCI)
 		printf("\tPCI function on %s%s, host access to its BARs %s, %u host events\n",
 		       ti->driver,

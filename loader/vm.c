@@ -82,9 +82,9 @@ static int do_destroy(int argc, char **argv)
 
 static void print_vm_header(void)
 {
-	printf("%-6s %-6s %-10s %-10s %-10s %-8s %-8s %-8s %-8s\n", "VM",
+	printf("%-6s %-6s %-10s %-10s %-10s %-8s %-8s %-8s %-9s %s\n", "VM",
 	       "BOUND", "SPT_PAGES", "LEAVES_4K", "LEAVES_2M", "EPOCH", "KEPT",
-	       "IMPORTS", "IMP_PAGES");
+	       "IMPORTS", "IMP_PAGES", "OWNER");
 }
 
 static void print_vm(const struct tsmbpf_vm_info *vi)
@@ -102,16 +102,22 @@ static void print_vm(const struct tsmbpf_vm_info *vi)
 		jsonw_uint_field(json_wtr, "import_pages", vi->import_pages);
 		jsonw_uint_field(json_wtr, "import_accepted",
 				 vi->import_accepted);
+		jsonw_uint_field(json_wtr, "owner_pid", vi->owner_pid);
 		jsonw_end_object(json_wtr);
 	} else {
-		printf("%-6u %-6u %-10llu %-10llu %-10llu %-8llu %-8llu %-8u %-8llu\n",
+		char owner[16] = "-";
+
+		if (vi->owner_pid)
+			snprintf(owner, sizeof(owner), "pid %u", vi->owner_pid);
+		printf("%-6u %-6u %-10llu %-10llu %-10llu %-8llu %-8llu %-8u %-9llu %s\n",
 		       vi->vm_id, vi->nr_bound,
 		       (unsigned long long)vi->spt_pages,
 		       (unsigned long long)vi->spt_leaves_4k,
 		       (unsigned long long)vi->spt_leaves_2m,
 		       (unsigned long long)vi->spt_epoch,
 		       (unsigned long long)vi->spt_kept_pages,
-		       vi->nr_imports, (unsigned long long)vi->import_pages);
+		       vi->nr_imports, (unsigned long long)vi->import_pages,
+		       owner);
 	}
 }
 

@@ -931,7 +931,9 @@ static void act_low_power_exit(const struct action *a, struct result *r)
  * ---- The TDI of a function: bind to a tsmbpf VM, unbind. ----
  *
  * What QEMU would do for a TEE-IO function it assigns: create a VM on
- * /dev/tsmbpf (TSMBPF_VM_CREATE), attach this function as a TDI of
+ * /dev/tsmbpf (TSMBPF_VM_CREATE, owned by this process's open file, as a
+ * KVM VM by its fd: it goes, with its TDIs unbound, when the process
+ * does, however it ends), attach this function as a TDI of
  * @platform (TSMBPF_TDI_CREATE with TSMBPF_TDI_CREATE_PCI and the BDF; a
  * TDI the function has already is reused), bind the TDI to the VM
  * (TSMBPF_TDI_BIND) and accept it as the guest would (TSMBPF_TDI_ACCEPT).
@@ -988,7 +990,8 @@ static int vmm_tdi_bind(struct vmm_dev *d, const char *platform,
 {
 	struct tsmbpf_tdi_create tc = { .argsz = sizeof(tc),
 					.flags = TSMBPF_TDI_CREATE_PCI };
-	struct tsmbpf_vm_create vc = { .argsz = sizeof(vc) };
+	struct tsmbpf_vm_create vc = { .argsz = sizeof(vc),
+				       .flags = TSMBPF_VM_CREATE_OWNED };
 	struct tsmbpf_tdi_bind b = { .argsz = sizeof(b),
 				     .viommu = TSMBPF_VIOMMU_TSM_NO_VIOMMU };
 	struct tsmbpf_tdi_accept a = { .argsz = sizeof(a) };

@@ -175,9 +175,20 @@ enum tsmbpf_fw_error {
 #define TSMBPF_BDF(seg, bus, dev, fn) \
 	(((__u32)(seg) << 16) | ((__u32)(bus) << 8) | ((dev) << 3) | (fn))
 
+/*
+ * TSMBPF_VM_CREATE_OWNED, TSMBPF_TDI_CREATE_OWNED: the object belongs to
+ * the open file of /dev/tsmbpf that created it, as a KVM VM belongs to its
+ * VM fd.  When the file's last reference goes (close, exit, SIGKILL), an
+ * owned TDI is unbound and destroyed, and an owned VM is destroyed with
+ * every TDI still bound to it unbound first (TSMBPF_VM_DESTROY_UNBIND).
+ * Without the flag the object is global and named by its id, for
+ * operators.
+ */
+#define TSMBPF_VM_CREATE_OWNED	(1U << 0)
+
 struct tsmbpf_vm_create {
 	__u32	argsz;
-	__u32	flags;		/* none defined */
+	__u32	flags;		/* TSMBPF_VM_CREATE_OWNED */
 	__u32	vm_id;		/* out */
 	__u32	__reserved;
 };
@@ -206,6 +217,7 @@ struct tsmbpf_vm_destroy {
  * removal) are then gated by the platform's policy.
  */
 #define TSMBPF_TDI_CREATE_PCI	(1U << 0)
+#define TSMBPF_TDI_CREATE_OWNED	(1U << 1)	/* see TSMBPF_VM_CREATE_OWNED */
 
 struct tsmbpf_tdi_create {
 	__u32	argsz;
@@ -295,6 +307,7 @@ struct tsmbpf_tdi_info {
 #define TSMBPF_TDI_HOST_PCI	(1U << 0)	/* a real PCI function */
 #define TSMBPF_TDI_HOST_GONE	(1U << 1)	/* its function was removed */
 #define TSMBPF_TDI_HOST_PRIVATE	(1U << 2)	/* host access to its BARs revoked */
+#define TSMBPF_TDI_OWNED	(1U << 3)	/* owned by an open file */
 
 struct tsmbpf_vm_info {
 	__u32	argsz;
@@ -307,7 +320,7 @@ struct tsmbpf_vm_info {
 	__u64	spt_epoch;	/* out: TLB tracking epoch */
 	__u64	spt_kept_pages;	/* out: emptied table pages kept for reuse */
 	__u32	nr_imports;	/* out: private MMIO dma-bufs imported */
-	__u32	pad;
+	__u32	owner_pid;	/* out: creator of an owned VM, else 0 */
 	__u64	import_pages;	/* out: 4 KiB pages the imports map */
 	__u64	import_accepted; /* out: of their leaves, those accepted */
 };
