@@ -48,12 +48,53 @@ static int do_create(int argc, char **argv)
 	return 0;
 }
 
+/* "vm destroy all [unbind]": every VM, in one process; see dev destroy all */
+static int destroy_all(uint32_t flags)
+{
+	struct tsmbpf_vm_destroy arg = { .argsz = sizeof(arg), .flags = flags };
+	uint32_t *ids = NULL, n = 0, i, done = 0, failed = 0;
+	int fd, err;
+
+	fd = tsmbpf_open();
+	if (fd < 0)
+		return -1;
+	err = list_ids(fd, TSMBPF_LIST_VMS, &ids, &n);
+	if (err) {
+		p_err("listing VMs: %s", strerror(-err));
+		close(fd);
+		return err;
+	}
+	for (i = 0; i < n; i++) {
+		arg.vm_id = ids[i];
+		err = tsmbpf_ioctl(fd, TSMBPF_VM_DESTROY, &arg);
+		if (!err)
+			done++;
+		else if (err != -ENOENT) {
+			p_err("VM %u stays: %s%s", ids[i], strerror(-err),
+			      err == -EBUSY && !flags ?
+			      " (TDIs bound: 'vm destroy all unbind')" : "");
+			failed++;
+		}
+	}
+	close(fd);
+	free(ids);
+	if (json_output) {
+		jsonw_start_object(json_wtr);
+		jsonw_uint_field(json_wtr, "destroyed", done);
+		jsonw_uint_field(json_wtr, "failed", failed);
+		jsonw_end_object(json_wtr);
+	} else {
+		printf("%u VMs destroyed, %u failed\n", done, failed);
+	}
+	return failed ? -EIO : 0;
+}
+
 static int do_destroy(int argc, char **argv)
 {
 	struct tsmbpf_vm_destroy arg = { .argsz = sizeof(arg) };
 	int fd, err;
 
-	if (!REQ_ARGS(1) || parse_id(argv[0], "VM", &arg.vm_id))
+	if (!REQ_ARGS(1))
 		return -1;
 	if (argc == 2 && !strcmp(argv[1], "unbind")) {
 		arg.flags |= TSMBPF_VM_DESTROY_UNBIND;
@@ -62,6 +103,10 @@ static int do_destroy(int argc, char **argv)
 		      bin_name);
 		return -1;
 	}
+	if (!strcmp(argv[0], "all"))
+		return destroy_all(arg.flags);
+	if (parse_id(argv[0], "VM", &arg.vm_id))
+		return -1;
 	fd = tsmbpf_open();
 	if (fd < 0)
 		return -1;
@@ -213,7 +258,7 @@ static int do_show(int argc, char **argv)
 static int do_help(int argc, char **argv)
 {
 	printf("Usage: %s vm create\n"
-	       "       %s vm destroy VM [unbind]\n"
+	       "       %s vm destroy { VM | all } [unbind]\n"
 	       "       %s vm list\n"
 	       "       %s vm show VM\n"
 	       "       %s vm help\n"

@@ -122,19 +122,42 @@ ms_sleep() {
 	assert_equal "$(cat "$SYSFS/nr_vms") $(cat "$SYSFS/nr_tdis")" "0 1"
 }
 
-@test "4,096 owned TDIs go in one close" {
+@test "4,096 TDIs go in seconds: owned ones in one close, global ones with tsmctl dev destroy all" {
 	local t0 t1 t2
 	t0=$(date +%s%N)
 	run tsmbpf_owner -c -q -p mix -n 4096
 	assert_success
 	t1=$(date +%s%N)
 	nothing_left "after the close"
-	# the same objects global, torn down one tsmctl call at a time
-	tsmbpf_owner -c -q -g -p mix -n 256 >/dev/null
+	tsmbpf_owner -c -q -g -p mix -n 4096 >/dev/null
 	t2=$(date +%s%N)
-	tsmbpf_cleanup_objects
-	echo "# 4096 TDIs created and released by close: $(((t1 - t0) / 1000000)) ms;" \
-		"256 global ones destroyed by tsmctl one by one: $((($(date +%s%N) - t2) / 1000000)) ms" >&3
+	run tsmctl -j dev destroy all
+	assert_success
+	jq -e '.destroyed == 4096 and .failed == 0' <<<"$output"
+	run tsmctl -j vm destroy all
+	assert_success
+	jq -e '.destroyed == 1 and .failed == 0' <<<"$output"
+	nothing_left "after destroy all"
+	echo "# 4096 TDIs: created and released by a close in $(((t1 - t0) / 1000000)) ms;" \
+		"destroyed by tsmctl dev destroy all in $((($(date +%s%N) - t2) / 1000000)) ms" >&3
+}
+
+@test "destroy all: bound TDIs are unbound first; a VM with TDIs bound stays without unbind" {
+	vm=$(tsmctl vm create)
+	t0=$(new_tdi tdx 72:00.0)
+	t1=$(new_tdi cca 72:00.1)
+	bind_run "$t0" "$vm"
+	run tsmctl vm destroy all
+	assert_failure
+	assert_output --partial "VM $vm stays"
+	assert_output --partial "vm destroy all unbind"
+	run tsmctl -j dev destroy all
+	assert_success
+	jq -e '.destroyed == 2 and .unbound == 1 and .failed == 0' <<<"$output"
+	run tsmctl vm destroy all unbind
+	assert_success
+	assert_output "1 VMs destroyed, 0 failed"
+	nothing_left "after destroy all"
 }
 
 @test "the VMM stand-in killed at random points of bind, import and unbind: its function's TDI unbound, its VM gone" {

@@ -120,7 +120,7 @@ tsmbpf_assert_clean() {
 # each failure is said on stderr, and the function then fails (in a
 # teardown, bats reports that as the test's failure).
 tsmbpf_cleanup_objects() {
-	local id p out ids bad=0
+	local p out bad=0
 	[ -e /dev/tsmbpf ] || return 0
 	if [ -e /sys/kernel/debug/tsmbpf_emu/inject ]; then
 		echo clear >/sys/kernel/debug/tsmbpf_emu/inject ||
@@ -131,24 +131,11 @@ tsmbpf_cleanup_objects() {
 		out=$(tsmctl policy unload "${p##*/}" 2>&1) ||
 			cleanup_error "tsmctl policy unload ${p##*/}: $out" || bad=1
 	done
-	ids=$(tsmctl -j dev list | jq -r '.[] | select(.vm != null) | .tdi') ||
-		cleanup_error "tsmctl -j dev list failed" || return 1
-	for id in $ids; do
-		out=$(tsmctl dev unbind "$id" 2>&1) ||
-			cleanup_error "tsmctl dev unbind $id: $out" || bad=1
-	done
-	ids=$(tsmctl -j dev list | jq -r '.[].tdi') ||
-		cleanup_error "tsmctl -j dev list failed" || return 1
-	for id in $ids; do
-		out=$(tsmctl dev destroy "$id" 2>&1) ||
-			cleanup_error "tsmctl dev destroy $id: $out" || bad=1
-	done
-	ids=$(tsmctl -j vm list | jq -r '.[].vm') ||
-		cleanup_error "tsmctl -j vm list failed" || return 1
-	for id in $ids; do
-		out=$(tsmctl vm destroy "$id" 2>&1) ||
-			cleanup_error "tsmctl vm destroy $id: $out" || bad=1
-	done
+	# in bulk: each TDI unbound if bound, then destroyed; then each VM
+	out=$(tsmctl dev destroy all 2>&1) ||
+		cleanup_error "tsmctl dev destroy all: $out" || bad=1
+	out=$(tsmctl vm destroy all 2>&1) ||
+		cleanup_error "tsmctl vm destroy all: $out" || bad=1
 	tsmbpf_assert_clean || bad=1
 	[ "$bad" = 0 ]
 }
