@@ -17,6 +17,14 @@
 # guest's test command ("WARNING: foo" from a script) never matches.
 # The guest must boot with printk.time=1, and with a console loglevel that
 # shows KERN_WARNING (loglevel=5): WARN() prints at that level.
+#
+# The one exception: the kmemleak report the guest's /init prints on the
+# debug kernel (scripts/vm-run.sh --kernel-dir) between the lines
+# TSMBPF-KMEMLEAK-BEGIN and TSMBPF-KMEMLEAK-END (a `cat` of
+# /sys/kernel/debug/kmemleak, no timestamps).  Each object it lists is a
+# splat ("kmemleak:" lines: the object, its hex dump and backtrace), unless
+# its report matches KMEMLEAK_IGNORE below; so is a TSMBPF-KMEMLEAK-ERROR
+# line (no scan: kmemleak off or disabled) and a block with no end marker.
 set -euo pipefail
 
 # Kernel messages that mean something went wrong (extended regexps, matched
@@ -28,6 +36,7 @@ SPLAT_PATTERNS=(
 	'kernel BUG at'                 # BUG()/BUG_ON()
 	'\<BUG [^ ]+ \(.*\): '          # SLUB: "BUG kmalloc-64 (Tainted: G O): Redzone ..."
 	'WARNING:'                      # WARN*(), lockdep "WARNING: possible ... locking"
+	'DEBUG_LOCKS_WARN_ON'           # lockdep's internal checks
 	'\<Oops\>'                      # "Oops: general protection fault ..." / "Oops: 0002"
 	'Kernel panic'                  # "Kernel panic - not syncing: ..."
 	'general protection fault'
@@ -39,19 +48,25 @@ SPLAT_PATTERNS=(
 	'hard LOCKUP'
 	'hung_task'
 	'blocked for more than'         # INFO: task x:1 blocked for more than 120 seconds.
-	'lockdep'
+	'lockdep'                       # "INFO: lockdep is turned off."
 	'possible recursive locking'
 	'possible circular locking'
+	'irq lock inversion'            # "possible irq lock inversion dependency detected"
+	'-safe -> [A-Z]+-unsafe lock order' # "HARDIRQ-safe -> HARDIRQ-unsafe lock order detected"
 	'inconsistent lock state'
 	'suspicious RCU usage'
 	'bad unlock balance'
 	'held lock freed'
-	'KASAN'
-	'UBSAN'
+	'lock held when returning to user space'
+	'leaked (atomic, )?lock'        # "BUG: workqueue leaked atomic, lock or RCU"
+	'scheduling while atomic'
+	'KASAN'                         # "BUG: KASAN: slab-use-after-free in ..."
+	'UBSAN'                         # "UBSAN: array-index-out-of-bounds in ..."
 	'KFENCE'
 	'KCSAN'
 	'unreferenced object'           # kmemleak report
 	'suspected memory leak'         # "kmemleak: 1 new suspected memory leaks"
+	'kmemleak: (Memory pool empty|Cannot allocate)' # kmemleak gives up
 	'refcount_t:'                   # refcount_t: underflow; use-after-free.
 	'list_(add|del) corruption'
 	'Call Trace:'                   # any stack dump
@@ -60,6 +75,12 @@ SPLAT_PATTERNS=(
 # Kernel lines that match a pattern above but are harmless.
 IGNORE_PATTERNS=(
 	'RCU CPU stall warnings timeout set to'   # boot banner, non-default timeout
+)
+
+# kmemleak objects that are not leaks of ours (extended regexps, matched
+# against the object's whole report: header, hex dump, backtrace).  Keep it
+# narrow, and say why for each.
+KMEMLEAK_IGNORE=(
 )
 
 if [ "${1:-}" = --patterns ]; then # for tests/host/test_scan_console.sh
@@ -85,8 +106,35 @@ IGNORE="$TS.*($(join "${IGNORE_PATTERNS[@]}"))"
 # LC_ALL=C: console logs may hold arbitrary bytes; -a: never "binary file".
 hits=$(tr -d '\r' <"$LOG" | LC_ALL=C grep -anE "$SPLAT" |
 	LC_ALL=C grep -avE "^[0-9]+:.*$IGNORE" || true)
-[ -z "$hits" ] && exit 0
+
+# The kmemleak block: one report per object, each starting at its
+# "unreferenced object" line; at most 400 lines of them.
+kml_ignore=$(join "${KMEMLEAK_IGNORE[@]}")
+leaks=$(tr -d '\r' <"$LOG" | LC_ALL=C awk -v ign="$kml_ignore" '
+function flush() {
+	if (obj != "" && (ign == "" || obj !~ ign))
+		out = out obj
+	obj = ""
+}
+index($0, "TSMBPF-KMEMLEAK-BEGIN") { inb = 1; seen = NR; next }
+index($0, "TSMBPF-KMEMLEAK-END") { flush(); inb = 0; next }
+!inb { next }
+index($0, "TSMBPF-KMEMLEAK-ERROR") { flush(); out = out NR ":kmemleak: " $0 "\n"; next }
+/unreferenced object 0x/ { flush() }
+{ if (obj != "" || /unreferenced object 0x/) obj = obj NR ":kmemleak: " $0 "\n" }
+END {
+	flush()
+	if (inb)
+		out = out seen ":kmemleak: TSMBPF-KMEMLEAK-BEGIN without TSMBPF-KMEMLEAK-END: the scan did not finish\n"
+	n = split(out, l, "\n") - 1
+	for (i = 1; i <= n && i <= 400; i++)
+		print l[i]
+	if (n > 400)
+		print seen ":kmemleak: ... " n - 400 " more lines of the report"
+}')
+
+[ -z "$hits" ] && [ -z "$leaks" ] && exit 0
 while IFS= read -r line; do
-	printf 'console-scan: %s\n' "${line/:/: }"
-done <<<"$hits"
+	[ -n "$line" ] && printf 'console-scan: %s\n' "${line/:/: }"
+done <<<"$hits${hits:+${leaks:+$'\n'}}$leaks"
 exit 1

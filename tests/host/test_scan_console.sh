@@ -132,6 +132,40 @@ SPLATS=(
 	'BUG: KASAN: slab-use-after-free in tsm_policy_put+0x1d/0x40 [tsmbpf]'
 	'KASAN: null-ptr-deref in range [0x0000000000000000-0x0000000000000007]'
 	'UBSAN: array-index-out-of-bounds in kernel/bpf/core.c:1234:5'
+	# the debug kernel's reports (scripts/debug-kernel.config), as 6.12
+	# prints their first lines: lockdep ...
+	'WARNING: possible recursive locking detected'
+	'WARNING: inconsistent lock state'
+	'WARNING: suspicious RCU usage'
+	'WARNING: lock held when returning to user space!'
+	'lock held when returning to user space!'
+	'WARNING: possible irq lock inversion dependency detected'
+	'possible irq lock inversion dependency detected'
+	'WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected'
+	'SOFTIRQ-safe -> SOFTIRQ-unsafe lock order detected'
+	'WARNING: bad unlock balance detected!'
+	'WARNING: held lock freed!'
+	'DEBUG_LOCKS_WARN_ON(1)'
+	'BUG: MAX_LOCKDEP_CHAINS too low!'
+	'BUG: workqueue leaked atomic, lock or RCU: kworker/0:1[25]'
+	'BUG: workqueue leaked lock or atomic: kworker/0:1/0x00000000/25'
+	'BUG: Invalid wait context'
+	# ... DEBUG_ATOMIC_SLEEP ...
+	'BUG: sleeping function called from invalid context at include/linux/sched/mm.h:321'
+	'BUG: scheduling while atomic: tsmctl/171/0x00000002'
+	'scheduling while atomic: tsmctl/171/0x00000002'
+	# ... KASAN (generic) ...
+	'BUG: KASAN: use-after-free in tsmbpf_tdi_put+0x4e/0x90 [tsmbpf]'
+	'BUG: KASAN: slab-out-of-bounds in tsmbpf_spt_map+0x1a2/0x300 [tsmbpf]'
+	'BUG: KASAN: wild-memory-access in identify_cpu+0x2f/0x60'
+	'BUG: KASAN: double-free in kfree+0x10/0x20'
+	# ... UBSAN ...
+	'UBSAN: shift-out-of-bounds in kernel/tsmbpf_spt.c:88:12'
+	'UBSAN: signed-integer-overflow in kernel/tsmbpf_core.c:10:3'
+	'UBSAN: invalid-load in kernel/tsmbpf_core.c:12:7'
+	# ... kmemleak from the kernel (its own scan thread, or giving up)
+	'kmemleak: Memory pool empty, consider increasing CONFIG_DEBUG_KMEMLEAK_MEM_POOL_SIZE'
+	'kmemleak: Cannot allocate a kmemleak_object structure'
 	'BUG: KFENCE: out-of-bounds read in tsm_lookup+0x2a/0x80 [tsmbpf]'
 	'BUG: KCSAN: data-race in tsm_attach / tsm_detach'
 	'unreferenced object 0xffff888100a0b000 (size 64):'
@@ -157,6 +191,73 @@ while IFS= read -r p; do
 		failed=$((failed + 1))
 	fi
 done < <("$SCAN" --patterns)
+
+# The debug kernel's kmemleak block, printed by the guest's /init from
+# /sys/kernel/debug/kmemleak (no timestamps: the one block of userspace
+# output the scanner reads).
+LEAK=$(cat <<'EOF'
+unreferenced object 0xffff888104a8c100 (size 96):
+  comm "tsmctl", pid 212, jiffies 4294952210
+  hex dump (first 32 bytes):
+    00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  ................
+  backtrace (crc 7c1b2f00):
+    kmemleak_alloc+0x4a/0x80
+    __kmalloc_cache_noprof+0x2f5/0x3f0
+    tsmbpf_vm_create+0x5d/0x1f0 [tsmbpf]
+    tsmbpf_ioctl+0x3a1/0x900 [tsmbpf]
+    __x64_sys_ioctl+0x12b/0x1a0
+    do_syscall_64+0x9e/0x1a0
+    entry_SYSCALL_64_after_hwframe+0x77/0x7f
+EOF
+)
+kml() { # BODY: a clean run with a kmemleak block holding BODY
+	printf '%s\n' "$CLEAN_BOOT" | sed '/^TSMBPF-EXIT-STATUS/,$d'
+	echo TSMBPF-KMEMLEAK-BEGIN
+	[ -z "$1" ] || printf '%s\n' "$1"
+	echo TSMBPF-KMEMLEAK-END
+	echo TSMBPF-EXIT-STATUS=0
+}
+kml '' >"$TMP/log"
+check 0 "kmemleak block without objects"
+kml "$LEAK" >"$TMP/log"
+check 1 "kmemleak block with an unreferenced object"
+kml "$LEAK"$'\n'"${LEAK//0xffff888104a8c100/0xffff888104a8c200}" | sed 's/$/\r/' >"$TMP/log"
+check 1 "kmemleak block with two objects, CRLF"
+kml 'TSMBPF-KMEMLEAK-ERROR: no scan (kmemleak off or disabled?)' >"$TMP/log"
+check 1 "kmemleak block: no scan"
+{ kml '' | sed '/TSMBPF-KMEMLEAK-END/,$d'; printf '%s\n' "$LEAK"; } >"$TMP/log"
+check 1 "kmemleak block without its end marker, an object (guest died)"
+{ kml '' | sed '/TSMBPF-KMEMLEAK-END/,$d'; } >"$TMP/log"
+check 1 "kmemleak block cut short before any object"
+printf '%s\n%s\n' "$CLEAN_BOOT" "$LEAK" >"$TMP/log"
+check 0 "kmemleak-like userspace output outside the block"
+# the report: every line of the object, with line numbers
+kml "$LEAK" >"$TMP/log"
+n=$((n + 1))
+out=$("$SCAN" "$TMP/log" || true)
+first=$(($(printf '%s\n' "$CLEAN_BOOT" | sed '/^TSMBPF-EXIT-STATUS/,$d' | wc -l) + 2))
+if [ "$(wc -l <<<"$out")" = "$(wc -l <<<"$LEAK")" ] &&
+	[ "$(head -n1 <<<"$out")" = "console-scan: $first: kmemleak: unreferenced object 0xffff888104a8c100 (size 96):" ] &&
+	grep -q '^console-scan: [0-9]*: kmemleak:     tsmbpf_vm_create+0x5d/0x1f0 \[tsmbpf\]$' <<<"$out"; then
+	echo "ok $n - kmemleak object reported whole, with line numbers"
+else
+	echo "not ok $n - kmemleak object reported whole, with line numbers"
+	printf '%s\n' "$out" | sed 's/^/#   out: /'
+	failed=$((failed + 1))
+fi
+
+# Lines of a clean boot of the debug kernel (scripts/debug-kernel.sh) at
+# loglevel=5: must pass.
+for line in \
+	'[    0.000000] kasan: KernelAddressSanitizer initialized (generic)' \
+	'[    0.000000] Lock dependency validator: Copyright (c) 2006 Red Hat, Inc., Ingo Molnar' \
+	'[    0.000000] ... MAX_LOCKDEP_SUBCLASSES:  8' \
+	'[    0.000000] ... MAX_LOCKDEP_CHAINS:      131072' \
+	'[    0.000000]  memory used by lock dependency info: 26033 kB' \
+	'[    0.000000] kmemleak: Kernel memory leak detector initialized (mem pool available: 36543)'; do
+	printf '%s\n%s\n' "$CLEAN_BOOT" "$line" >"$TMP/log"
+	check 0 "debug kernel boot line: $line"
+done
 
 # Timestamps beyond 99999 s, CRLF, interleaving after userspace output.
 printf '[123456.000001] WARNING: CPU: 1 PID: 2 at x.c:1 f+0x0/0x1\n' >"$TMP/log"
