@@ -9,7 +9,17 @@
 #   $(O)/tests      test modules, broken policies, host unit tests
 #   $(O)/vm         initramfs and console logs
 # `make V=1` prints full commands.
+#
+# KERNEL=debug (make build|test|shell|demo KERNEL=debug): the same against
+# the debug guest kernel of scripts/debug-kernel.sh (lockdep, KASAN, UBSAN,
+# kmemleak, fault injection), built once into a cache outside the tree; the
+# outputs go to build-debug/ unless O= says otherwise.
 
+ifeq ($(KERNEL),debug)
+O ?= build-debug
+else ifneq ($(KERNEL),)
+$(error KERNEL=$(KERNEL): only KERNEL=debug is known)
+endif
 O ?= build
 override O := $(abspath $(O))
 TOP := $(abspath .)
@@ -26,8 +36,18 @@ endif
 TOOLS := $(O)/tools
 BPFTOOL := $(TOOLS)/bin/bpftool
 LIBBPF_A := $(TOOLS)/lib/libbpf.a
+ifeq ($(KERNEL),debug)
+# The cache entry (built or not); its kernelrelease file is the stamp.
+DEBUG_KERNEL := $(shell $(TOP)/scripts/debug-kernel.sh path)
+DEBUG_KERNEL_STAMP := $(DEBUG_KERNEL)/kernelrelease
+KVER = $(shell cat $(DEBUG_KERNEL_STAMP) 2>/dev/null)
+KDIR = $(DEBUG_KERNEL)/build
+# vm-run.sh boots it (and run-tests.sh's vm-run.sh calls inherit it)
+export TSMBPF_KERNEL_DIR := $(DEBUG_KERNEL)
+else
 KVER = $(shell $(TOP)/scripts/kver.sh)
 KDIR = /usr/src/linux-headers-$(KVER)
+endif
 VMLINUX_BTF = $(KDIR)/vmlinux
 
 CC ?= gcc
@@ -120,6 +140,13 @@ bench: deps
 	$(Q)bash $(TOP)/tests/bench.sh json $(BENCH_LOG) $(BENCH_LOG_NOINIT) > $(O)/bench.json
 	@echo 'summary in $(O)/bench.txt, figures in $(O)/bench.json'
 
+# KERNEL=debug: build the debug kernel if it is not cached (about 45
+# minutes the first time; progress every minute).
+ifeq ($(KERNEL),debug)
+$(DEBUG_KERNEL_STAMP):
+	$(Q)$(TOP)/scripts/debug-kernel.sh build >/dev/null
+endif
+
 build: $(TSMBPF_KO) $(TESTMOD_KO) $(VMLINUX_H) $(POLICY_OBJS) $(POLICY_SKELS) $(LAT_SKEL) \
 	$(TESTPOL_OBJS) $(TSMCTL) $(UNIT_BINS) $(GUEST_BINS)
 
@@ -130,13 +157,13 @@ $(LIBBPF_A) $(BPFTOOL):
 	$(Q)$(TOP)/scripts/deps.sh $(TOOLS)
 
 # Kernel modules: out of tree, in $(O), never inside kernel/.
-$(TSMBPF_KO): $(KERNEL_SRCS) $(UAPI)
+$(TSMBPF_KO): $(KERNEL_SRCS) $(UAPI) $(DEBUG_KERNEL_STAMP)
 	$(call msg,MODULE,$@)
 	$(Q)mkdir -p $(O)/kernel && for f in $(KERNEL_SRCS); do ln -sf $$f $(O)/kernel/; done
 	$(Q)$(MAKE) -C $(KDIR) M=$(O)/kernel TSMBPF_INCLUDE=$(TOP)/include \
 		$(if $(filter 1,$(V)),V=1,-s) modules
 
-$(TESTMOD_KO) &: $(TESTMOD_SRCS)
+$(TESTMOD_KO) &: $(TESTMOD_SRCS) $(DEBUG_KERNEL_STAMP)
 	$(call msg,MODULE,$@)
 	$(Q)mkdir -p $(O)/tests/modules && for f in $(TESTMOD_SRCS); do ln -sf $$f $(O)/tests/modules/; done
 	$(Q)$(MAKE) -C $(KDIR) M=$(O)/tests/modules $(if $(filter 1,$(V)),V=1,-s) modules
@@ -176,7 +203,7 @@ $(TSMCTL): $(LOADER_SRCS) $(LOADER_HDRS) $(UAPI) $(LIBBPF_A) $(LAT_SKEL)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $(LOADER_SRCS) $(LDLIBS)
 
-$(O)/tests/bin/%: $(TOP)/tests/bin/%.c $(wildcard $(TOP)/tests/bin/*.h) $(UAPI) $(LIBBPF_A)
+$(O)/tests/bin/%: $(TOP)/tests/bin/%.c $(wildcard $(TOP)/tests/bin/*.h) $(UAPI) $(LIBBPF_A) $(LAT_SKEL)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(LDLIBS)

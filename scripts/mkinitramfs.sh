@@ -5,7 +5,7 @@
 # busybox /init, runs one command (or an interactive shell) and reboots.
 #
 # Usage: scripts/mkinitramfs.sh --build BUILD_DIR --kver KVER --out FILE
-#                               [--cmd SCRIPT] [--interactive]
+#                               [--cmd SCRIPT] [--interactive] [--modroot DIR]
 #                               [--compress none|gzip|zstd] [--extra BIN]...
 #
 #   --build BUILD_DIR  build tree to take artefacts from (each optional):
@@ -24,6 +24,9 @@
 #                      VFIO modules (irqbypass, vfio, vfio_iommu_type1,
 #                      vfio-pci-core, vfio-pci and what they depend on) go
 #                      to /lib/modules/KVER/kernel/, decompressed
+#   --modroot DIR      take the guest kernel's modules from
+#                      DIR/lib/modules/KVER instead of /lib/modules/KVER (the
+#                      debug kernel of scripts/debug-kernel.sh)
 #   --out FILE         output; written to a temporary file, then renamed
 #   --cmd SCRIPT       bash script the guest runs (-> /opt/tsmbpf/cmd)
 #   --interactive      guest starts a login shell (-> /opt/tsmbpf/interactive)
@@ -61,7 +64,7 @@ die() {
 	exit 1
 }
 
-BUILD='' KVER='' OUT='' CMD='' INTERACTIVE=0 COMPRESS=none
+BUILD='' KVER='' OUT='' CMD='' INTERACTIVE=0 COMPRESS=none MODROOT=''
 EXTRA=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -70,6 +73,7 @@ while [ $# -gt 0 ]; do
 	--out) OUT=${2:?}; shift 2 ;;
 	--cmd) CMD=${2:?}; shift 2 ;;
 	--interactive) INTERACTIVE=1; shift ;;
+	--modroot) MODROOT=${2:?}; shift 2 ;;
 	--compress) COMPRESS=${2:?}; shift 2 ;;
 	--extra) EXTRA+=("${2:?}"); shift 2 ;;
 	-h | --help) usage ;;
@@ -245,6 +249,20 @@ else
 		echo "init: no /opt/tsmbpf/cmd"
 		rc=127
 	fi
+	# The debug kernel (scripts/vm-run.sh --kernel-dir): what kmemleak
+	# finds unreferenced once the command is done, between markers that
+	# scripts/scan-console.sh reads.  Two scans: an object is reported
+	# only once it is older than 5 s and unreferenced in a scan.
+	if $bb grep -qw tsmbpf.kmemleak=1 /proc/cmdline; then
+		kl=/sys/kernel/debug/kmemleak
+		echo "TSMBPF-KMEMLEAK-BEGIN"
+		if echo scan >$kl && $bb sleep 6 && echo scan >$kl; then
+			$bb cat $kl
+		else
+			echo "TSMBPF-KMEMLEAK-ERROR: no scan (kmemleak off or disabled?)"
+		fi
+		echo "TSMBPF-KMEMLEAK-END"
+	fi
 	echo "TSMBPF-EXIT-STATUS=$rc"
 fi
 $bb sync
@@ -414,20 +432,30 @@ done < <(find_sorted "$BUILD/tests/policies" '*.bpf.o')
 # them as they are, and the guest does no decompression under TCG.
 KMODS=(irqbypass vfio vfio_iommu_type1 vfio-pci-core vfio-pci)
 declare -A KMOD_DONE=()
+# modinfo -b MODROOT: the modules of KVER under MODROOT/lib/modules/KVER
+KBASE=()
+KMODDIR=/lib/modules/$KVER
+if [ -n "$MODROOT" ]; then
+	MODROOT=$(cd "$MODROOT" && pwd) || die "no directory $MODROOT"
+	KBASE=(-b "$MODROOT")
+	KMODDIR=$MODROOT/lib/modules/$KVER
+fi
+[ -d "$KMODDIR" ] || die "no modules directory $KMODDIR"
 while [ ${#KMODS[@]} -gt 0 ]; do
 	m=${KMODS[0]}
 	KMODS=("${KMODS[@]:1}")
 	[ -z "${KMOD_DONE[$m]:-}" ] || continue
 	KMOD_DONE[$m]=1
-	f=$(PATH=$PATH:/usr/sbin:/sbin modinfo -k "$KVER" -n "$m" 2>/dev/null) ||
-		die "no module $m for kernel $KVER"
-	deps=$(PATH=$PATH:/usr/sbin:/sbin modinfo -k "$KVER" -F depends "$m")
+	f=$(PATH=$PATH:/usr/sbin:/sbin modinfo "${KBASE[@]}" -k "$KVER" -n "$m" 2>/dev/null) ||
+		die "no module $m for kernel $KVER in $KMODDIR"
+	deps=$(PATH=$PATH:/usr/sbin:/sbin modinfo "${KBASE[@]}" -k "$KVER" -F depends "$m")
 	IFS=, read -r -a d <<<"$deps"
 	KMODS+=("${d[@]}")
 	case $f in
+	"$KMODDIR"/*) dst=$R$MODDIR/${f#"$KMODDIR"/} ;;
 	/lib/modules/$KVER/*) dst=$R$f ;;
 	*builtin*) continue ;; # a kernel with it built in
-	*) die "module $m outside /lib/modules/$KVER: $f" ;;
+	*) die "module $m outside $KMODDIR: $f" ;;
 	esac
 	mkdir -p "${dst%/*}"
 	case $f in
@@ -440,8 +468,8 @@ while [ ${#KMODS[@]} -gt 0 ]; do
 done
 
 for f in modules.builtin modules.builtin.modinfo modules.order; do
-	if [ -f "/lib/modules/$KVER/$f" ]; then
-		cp "/lib/modules/$KVER/$f" "$R$MODDIR/"
+	if [ -f "$KMODDIR/$f" ]; then
+		cp "$KMODDIR/$f" "$R$MODDIR/"
 	fi
 done
 PATH=$PATH:/usr/sbin:/sbin depmod -b "$R" "$KVER" 2>/dev/null ||

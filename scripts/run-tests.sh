@@ -16,6 +16,14 @@
 #     or the guest crashed before or during the run;
 #   - skipped tests are counted apart, not as passed.
 #
+# TSMBPF_TEST_SUITES="10_core 35_gate": only these guest suites (file names
+# without .bats); like a filter, it skips the console scanner self test.
+#
+# TSMBPF_KERNEL_DIR (set by `make test KERNEL=debug`): the guest boots the
+# debug kernel of scripts/debug-kernel.sh (scripts/vm-run.sh --kernel-dir:
+# more memory, timeouts x4, a kmemleak scan at the end of each guest run
+# that the console scanner reads).  The host unit tests never see it.
+#
 # For tests/host/test_run_tests.sh only: TSMBPF_TESTS_DIR (a tests/ tree
 # with unit/, host/ and guest/) and TSMBPF_VMRUN (a vm-run.sh stand-in).
 set -uo pipefail
@@ -26,14 +34,30 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 TESTS=${TSMBPF_TESTS_DIR:-$TOP/tests}
 VMRUN=${TSMBPF_VMRUN:-$TOP/scripts/vm-run.sh}
 mkdir -p "$O/vm"
+KERNEL_DIR=${TSMBPF_KERNEL_DIR:-}
+unset TSMBPF_KERNEL_DIR
+vmrun_kernel=()
+if [ -n "$KERNEL_DIR" ]; then
+	vmrun_kernel=(--kernel-dir "$KERNEL_DIR")
+	guest_kernel="debug kernel $(cat "$KERNEL_DIR/kernelrelease" 2>/dev/null || echo '(not built)')"
+else
+	guest_kernel="Debian $("$TOP/scripts/kver.sh")"
+fi
 # shellcheck source=scripts/tap-count.sh
 . "$TOP/scripts/tap-count.sh"
 
 echo "== host unit tests"
 tap_run_host "$TESTS" "$O" "$O/vm"
 
-echo "== guest suites (Debian $("$TOP/scripts/kver.sh") under QEMU TCG)"
+echo "== guest suites ($guest_kernel under QEMU TCG)"
 files=("$TESTS"/guest/*.bats)
+SUITES=${TSMBPF_TEST_SUITES:-}
+if [ -n "$SUITES" ]; then
+	files=()
+	for s in $SUITES; do
+		files+=("$TESTS/guest/${s%.bats}.bats")
+	done
+fi
 suites=''
 for f in "${files[@]}"; do
 	suites+=" /opt/tsmbpf/tests/guest/$(basename "$f")"
@@ -47,7 +71,7 @@ if ! expected=$(bats --count "${bats_filter[@]}" "${files[@]}" 2>&1) ||
 	tap_failure guest "bats --count on the host failed (${expected:-no output}): the guest's own plan is all there is to count against"
 	expected=''
 fi
-echo "${expected:-?} guest tests${FILTER:+ matching '$FILTER'}"
+echo "${expected:-?} guest tests${FILTER:+ matching '$FILTER'}${SUITES:+ in $SUITES}"
 bats_args="--tap"
 [ -n "$FILTER" ] && bats_args+=" --filter $(printf %q "$FILTER")"
 guest_log="$O/vm/guest-tests.log"
@@ -58,7 +82,7 @@ guest_env=
 for v in TSMBPF_SEED TSMBPF_VFIO_STRESS; do
 	[ -n "${!v:-}" ] && guest_env+="$v=$(printf %q "${!v}") "
 done
-"$VMRUN" --build "$O" --timeout 3600 --log "$console" -- \
+"$VMRUN" --build "$O" "${vmrun_kernel[@]}" --timeout 3600 --log "$console" -- \
 	"${guest_env}bats $bats_args$suites | tee /tmp/tap; rc=\${PIPESTATUS[0]};" \
 	"echo TSMBPF-TAP-BEGIN; cat /tmp/tap; echo TSMBPF-TAP-END; exit \$rc" \
 	| tee "$guest_log"
@@ -79,9 +103,9 @@ if grep -q '^console-scan:' "$guest_log"; then
 fi
 tap_count "$O/vm/guest.tap" guest "$rc" "$expected"
 
-if [ -z "$FILTER" ]; then
+if [ -z "$FILTER" ] && [ -z "$SUITES" ]; then
 	echo "== console scanner self test: a WARN in the guest must fail the run"
-	out=$("$VMRUN" --build "$O" --timeout 600 --log "$O/vm/splat-console.log" -- \
+	out=$("$VMRUN" --build "$O" "${vmrun_kernel[@]}" --timeout 600 --log "$O/vm/splat-console.log" -- \
 		"insmod /opt/tsmbpf/modules/tsmbpf_splat.ko && echo 1 > /sys/kernel/debug/tsmbpf_splat/warn" 2>&1)
 	src=$?
 	if [ "$src" -ne 0 ] && grep -q 'console-scan:.*WARNING' <<<"$out"; then

@@ -10,14 +10,24 @@
 # Usage: scripts/vm-run.sh --build BUILD_DIR [--timeout SECS] [--log FILE]
 #                          [--mem SIZE] [--smp N] [--cpu MODEL] [--append ARGS]
 #                          [--allow-splat] [--interactive] [--extra BIN]...
-#                          [-- COMMAND...]
+#                          [--kernel-dir DIR] [-- COMMAND...]
 #
 #   --build BUILD_DIR  build tree (see scripts/mkinitramfs.sh for what is packed)
-#   --timeout SECS     kill QEMU after SECS (default 1200) and exit 124
+#   --timeout SECS     kill QEMU after SECS (default 1200) and exit 124;
+#                      times TSMBPF_TIMEOUT_SCALE (default 1, 4 with
+#                      --kernel-dir)
 #   --log FILE         console log (default BUILD_DIR/vm/console.log)
-#   --mem SIZE         guest memory (default 2G)
+#   --mem SIZE         guest memory (default 2G, 4G with --kernel-dir)
 #   --smp N            guest CPUs (default 2)
-#   --cpu MODEL        QEMU CPU model (default max)
+#   --cpu MODEL        QEMU CPU model (default max; max,la57=off with
+#                      --kernel-dir: with 5-level paging KASAN can report a
+#                      false wild-memory-access during boot)
+#   --kernel-dir DIR   boot a kernel of scripts/debug-kernel.sh instead of
+#                      Debian's: DIR/bzImage, release DIR/kernelrelease, its
+#                      VFIO modules from DIR/modroot (default
+#                      $TSMBPF_KERNEL_DIR; `make ... KERNEL=debug` sets it).
+#                      The guest runs a kmemleak scan after COMMAND
+#                      (tsmbpf.kmemleak=1), which scripts/scan-console.sh reads.
 #   --append ARGS      extra kernel command line arguments
 #   --allow-splat      do not fail on kernel splats in the console log
 #   --extra BIN        also pack host program BIN and its libraries (e.g.
@@ -61,8 +71,8 @@ usage() {
 }
 say() { printf 'vm-run: %s\n' "$*" >&2; }
 
-BUILD='' TIMEOUT=1200 LOG='' MEM=2G SMP=2 CPU=max EXTRA_APPEND='' ALLOW_SPLAT=0
-INTERACTIVE=0
+BUILD='' TIMEOUT=1200 LOG='' MEM='' SMP=2 CPU='' EXTRA_APPEND='' ALLOW_SPLAT=0
+INTERACTIVE=0 KERNEL_DIR=${TSMBPF_KERNEL_DIR:-}
 EXTRA=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -75,6 +85,7 @@ while [ $# -gt 0 ]; do
 	--append) EXTRA_APPEND=${2:?}; shift 2 ;;
 	--allow-splat) ALLOW_SPLAT=1; shift ;;
 	--interactive) INTERACTIVE=1; shift ;;
+	--kernel-dir) KERNEL_DIR=${2:?}; shift 2 ;;
 	--extra) EXTRA+=(--extra "${2:?}"); shift 2 ;;
 	--) shift; break ;;
 	-h | --help) usage ;;
@@ -87,8 +98,27 @@ done
 mkdir -p "$BUILD"
 BUILD=$(cd "$BUILD" && pwd)
 
-KVER=${KVER:-$("$TOP/scripts/kver.sh")} || { say "no 6.12 guest kernel"; exit 1; }
-KERNEL=${TSMBPF_KERNEL:-/boot/vmlinuz-$KVER}
+MODROOT=''
+if [ -n "$KERNEL_DIR" ]; then
+	# scripts/debug-kernel.sh's cache entry: slower (KASAN, lockdep under
+	# TCG), bigger (KASAN's shadow), and no 5-level paging.
+	[ -r "$KERNEL_DIR/kernelrelease" ] ||
+		{ say "$KERNEL_DIR: no built kernel (scripts/debug-kernel.sh build)"; exit 1; }
+	KVER=$(cat "$KERNEL_DIR/kernelrelease")
+	KERNEL=${TSMBPF_KERNEL:-$KERNEL_DIR/bzImage}
+	MODROOT=$KERNEL_DIR/modroot
+	MEM=${MEM:-4G}
+	CPU=${CPU:-max,la57=off}
+	SCALE=${TSMBPF_TIMEOUT_SCALE:-4}
+else
+	KVER=${KVER:-$("$TOP/scripts/kver.sh")} || { say "no 6.12 guest kernel"; exit 1; }
+	KERNEL=${TSMBPF_KERNEL:-/boot/vmlinuz-$KVER}
+	SCALE=${TSMBPF_TIMEOUT_SCALE:-1}
+fi
+MEM=${MEM:-2G}
+CPU=${CPU:-max}
+[[ $SCALE =~ ^[0-9]+$ ]] || { say "bad TSMBPF_TIMEOUT_SCALE '$SCALE'"; exit 2; }
+TIMEOUT=$((TIMEOUT * SCALE))
 [ -r "$KERNEL" ] || { say "cannot read $KERNEL"; exit 1; }
 QEMU_BIN=${TSMBPF_QEMU:-qemu-system-x86_64}
 command -v "$QEMU_BIN" >/dev/null || { say "qemu-system-x86 missing"; exit 1; }
@@ -106,6 +136,7 @@ INITRD=$VMDIR/initramfs-$$.cpio
 CMDFILE=$VMDIR/cmd-$$.sh
 trap 'rm -f "$INITRD" "$CMDFILE"' EXIT
 mk=(--build "$BUILD" --kver "$KVER" --out "$INITRD")
+[ -n "$MODROOT" ] && mk+=(--modroot "$MODROOT")
 if [ $# -gt 0 ]; then
 	{
 		echo "# Written by scripts/vm-run.sh; run by the guest's /init."
@@ -125,6 +156,8 @@ mk+=("${EXTRA[@]}")
 # which with -no-reboot ends QEMU; the missing status marker then says so.
 APPEND="console=ttyS0,115200 printk.time=1 loglevel=5 panic=-1"
 APPEND+=" panic_on_warn=0 tsc=reliable intel_iommu=on"
+# The debug kernel: /init scans for leaks after the command.
+[ -n "$KERNEL_DIR" ] && APPEND+=" tsmbpf.kmemleak=1"
 APPEND+="${EXTRA_APPEND:+ $EXTRA_APPEND}"
 QEMU=("$QEMU_BIN" -accel tcg -machine q35 -cpu "$CPU" -smp "$SMP" -m "$MEM"
 	-nodefaults -no-user-config -display none -no-reboot
