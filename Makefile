@@ -113,9 +113,16 @@ test: deps
 	$(Q)$(MAKE) build
 	$(Q)$(MAKE) test-run
 
+# The demo ends with a Perfetto trace, printed gzip+base64 between markers
+# on the console: written to $(O)/demo.perfetto.json for ui.perfetto.dev.
+DEMO_LOG := $(O)/vm/demo.log
+PERFETTO_OUT := $(O)/demo.perfetto.json
 demo: deps
 	$(Q)$(MAKE) build
-	$(Q)$(VMRUN) -- bash /opt/tsmbpf/tests/demo.sh
+	$(Q)$(VMRUN) --log $(DEMO_LOG) -- bash /opt/tsmbpf/tests/demo.sh
+	$(Q)sed -n '/^TSMBPF-PERFETTO-BEGIN$$/,/^TSMBPF-PERFETTO-END$$/p' $(DEMO_LOG) | \
+		sed '1d;$$d' | base64 -d | gunzip > $(PERFETTO_OUT) && \
+		echo "Perfetto trace: $(PERFETTO_OUT) (open it in https://ui.perfetto.dev)"
 
 shell: deps
 	$(Q)$(MAKE) build

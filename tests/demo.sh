@@ -271,6 +271,43 @@ for bdf in "${PCI_TEST_FNS[@]}"; do
 	echo "  $bdf: driver $(pci_driver "$bdf")"
 done
 run rmmod tsmbpf_vfio_pci
+step "latency: where the time goes per platform and step (tsmctl top), and a timeline for Perfetto"
+echo "# tsmctl top and tsmctl trace attach the tracing programs for as long as they run;"
+echo "# bind/accept/unbind cycles on each platform meanwhile (TDX under its policy, the others native)"
+# lat_attached N: N commands have the tracing programs attached
+lat_attached() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[ "$(bpftool -j prog show | jq '[.[] | select(.name == "lat_step")] | length')" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+PERFETTO=/tmp/tsmbpf-demo.perfetto.json
+tsmctl top --once -d 15 >/tmp/demo-top.txt &
+top_pid=$!
+lat_attached 1
+tsmctl trace --perfetto "$PERFETTO" >/dev/null &
+trace_pid=$!
+lat_attached 2
+run tsmctl policy load /opt/tsmbpf/policies/tdx_connect.bpf.o set gate=strict
+bus=0x60
+for p in tdx sev-tio cca; do
+	run tsmbpf_cycle -p "$p" -n 4 -i 5 -b "$bus" -q
+	bus=$(printf '0x%x' $((bus + 1)))
+done
+echo '$ tsmctl top --once -d 15'
+wait "$top_pid"
+cat /tmp/demo-top.txt
+kill -INT "$trace_pid"
+wait "$trace_pid"
+run tsmctl policy unload tdx_connect
+echo "# the Perfetto trace: one track per TDI, each step a slice"
+jq -r '[.traceEvents[] | select(.ph == "X")] | "\(length) slices on \(map(.tid) | unique | length) tracks"' "$PERFETTO"
+# to the host: make demo writes it to build/demo.perfetto.json
+echo TSMBPF-PERFETTO-BEGIN
+gzip -c "$PERFETTO" | base64
+echo TSMBPF-PERFETTO-END
 tsmbpf_assert_clean # no TDI, VM or policy left (says what, and fails, otherwise)
 echo
 echo "demo finished"
