@@ -194,6 +194,9 @@ static long tsmbpf_ioctl_tdi_info(void __user *uarg)
 	ret = TSMBPF_GET_ARG(arg, tdi_id, uarg);
 	if (ret)
 		return ret;
+	/* every out field is written: none echoes what the caller passed */
+	arg = (struct tsmbpf_tdi_info){ .argsz = arg.argsz, .flags = arg.flags,
+					.tdi_id = arg.tdi_id };
 	tdi = tsmbpf_tdi_get(arg.tdi_id);
 	if (!tdi)
 		return -ENOENT;

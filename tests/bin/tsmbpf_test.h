@@ -14,8 +14,56 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <linux/tsmbpf.h>
+
+/* /dev/kmsg positioned at its end, to read what a run makes logged. */
+static inline int kmsg_open(void)
+{
+	int f = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (f >= 0)
+		lseek(f, 0, SEEK_END);
+	return f;
+}
+
+/*
+ * The first splat logged since kmsg_open(), into @buf; 0 if none.  The
+ * report kinds of the production kernel and of the debug one (lockdep,
+ * KASAN, UBSAN, sleeping in atomic context).
+ */
+static inline int kmsg_splat(int f, char *buf, size_t len)
+{
+	static const char *const pat[] = {
+		"WARNING:", "BUG:", "refcount_t", "list_add corruption",
+		"list_del corruption", "kobject", "UBSAN:",
+		"possible circular locking", "inconsistent lock state",
+		"possible recursive locking", "suspicious RCU usage",
+		"Oops", "general protection fault",
+	};
+	char rec[1024];
+	ssize_t n;
+	size_t i;
+
+	if (f < 0)
+		return 0;
+	while ((n = read(f, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n < 0)
+			continue;	/* overwritten records */
+		rec[n] = '\0';
+		rec[strcspn(rec, "\n")] = '\0';
+		for (i = 0; i < sizeof(pat) / sizeof(pat[0]); i++) {
+			if (strstr(rec, pat[i])) {
+				snprintf(buf, len, "%.200s", strchr(rec, ';') ?
+					 strchr(rec, ';') + 1 : rec);
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
 
 static inline uint64_t now_ns(void)
 {

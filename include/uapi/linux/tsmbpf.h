@@ -325,7 +325,10 @@ struct tsmbpf_vm_info {
 	__u64	import_accepted; /* out: of their leaves, those accepted */
 };
 
-/* One private-MMIO fault: maps one 4 KiB page or one 2 MiB block. */
+/*
+ * One private-MMIO fault: maps one 4 KiB page or one 2 MiB block.  A GPA
+ * in none of the TDI's BARs gets EFAULT, as a KVM memory fault does.
+ */
 struct tsmbpf_tdi_fault {
 	__u32	argsz;
 	__u32	flags;		/* none defined */

@@ -1,0 +1,60 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# Concurrency stress: tsmbpf_stress runs worker threads of random bind,
+# accept, fault, map, unbind and gate calls on shared VMs and TDIs while
+# other threads load, swap and unload policies, attach and detach the
+# latency tracing, try to unload the modules, and drive host events on a
+# real function through VFIO; then it checks the invariants.  Seeded by
+# TSMBPF_SEED (printed); TSMBPF_STRESS_SECS lengthens it (the debug kernel
+# run).
+
+SECS=${TSMBPF_STRESS_SECS:-20}
+
+setup_file() {
+	load '../test_helper/common-setup'
+	tsmbpf_load_core || return 1
+	insmod "$MODDIR/tsmbpf_vfio_pci.ko" || return 1
+	pci_bind_driver "$PCI_LONE_FN" tsmbpf_vfio_pci
+}
+
+teardown_file() {
+	load '../test_helper/common-setup'
+	local bad=0
+	tsmbpf_cleanup_objects || bad=1
+	pci_restore_all || bad=1
+	if grep -q '^tsmbpf_vfio_pci ' /proc/modules; then
+		retry 5 rmmod tsmbpf_vfio_pci ||
+			cleanup_error "rmmod tsmbpf_vfio_pci failed" || bad=1
+	fi
+	tsmbpf_unload_all || bad=1
+	[ "$bad" = 0 ]
+}
+
+setup() {
+	load '../test_helper/common-setup'
+	_common_setup
+	mkdir -p "$PINDIR"
+}
+
+teardown() {
+	tsmbpf_cleanup_objects
+}
+
+@test "stress: $SECS s of random operations, policy swaps, tracing, rmmod attempts and host events; invariants hold" {
+	local seed=${TSMBPF_SEED:-$RANDOM}
+	tdi=$(tsmctl dev create platform tdx pci "$PCI_LONE_FN")
+	run tsmbpf_stress -q -s "$seed" -t "$SECS" -T 4 -n 24 -f "$PCI_LONE_FN"
+	echo "$output"
+	assert_success
+	js=$(tail -n1 <<<"$output")
+	echo "# $(jq -c '{seed, ok, ops: (.ops | map_values(.total))}' <<<"$js")" >&3
+	jq -e '.ok' <<<"$js"
+	# every kind of operation ran, and most of the TDI ones did something
+	jq -e '.ops | to_entries | all(.value.total > 0)' <<<"$js"
+	jq -e '.ops.bind.ok > 0 and .ops.accept.ok > 0 and .ops.unbind.ok > 0 and
+		.ops.fault.ok > 0 and .ops.map.ok > 0 and .ops.gate.ok > 0 and .ops.host.ok > 0' <<<"$js"
+	# the function's TDI ends whole and usable
+	tdi_json "$tdi" | jq -e '.vm == null and .state == "CONFIG_UNLOCKED" and .host_access'
+	assert_equal "$(cat "$SYSFS/nr_vms")" 0
+}
