@@ -3,9 +3,9 @@
 #
 # tsmbpf benchmarks (make bench).  Runs inside the guest as root:
 #
-#   bench.sh [all|spt|cycle|swap|vfio]
-#                                all (default): sections a, b, c and d; spt,
-#                                cycle, swap, vfio: a, b, c or d alone
+#   bench.sh [all|spt|cycle|swap|vfio|trace]
+#                                all (default): sections a to e; spt, cycle,
+#                                swap, vfio, trace: a, b, c, d or e alone
 #   bench.sh summary LOG|JSON... host side: one table from the runs' figures
 #                                (make bench passes the console logs, which
 #                                hold a "BENCH-JSON {...}" line each)
@@ -36,6 +36,11 @@
 #         platform (bound again, untimed, before each event), the gate
 #         unbinding it first: each platform's policy against native, the
 #         policy loaded and unloaded between runs (ABBA)
+#   e. the latency tracing programs (bpf/tsmbpf_lat.bpf.c: histograms and
+#      the timeline) attached against detached, bind+accept+unbind cycles
+#      of each platform natively (tsmbpf_cycle_ab -t: the same VM and TDIs,
+#      the programs attached around alternate passes, ABBA; the timeline
+#      read between passes, untimed, every record read, none dropped)
 #
 # The machine is shared and QEMU TCG is noisy: every figure that matters is
 # a ratio of two measurements taken side by side, A and B interleaved in
@@ -53,7 +58,9 @@
 # (5), BENCH_CYCLE_ITERS (200, tsmbpf_cycle -i at 0 us),
 # BENCH_CYCLE_ITERS_SLOW (20, at 20 us), BENCH_SWAPS (1000),
 # BENCH_VFIO_ROUNDS (7, section d), BENCH_VFIO_EVENTS (20 resets per run),
-# BENCH_VFIO_EVENTS_FAST (50 MSE writes per run).
+# BENCH_VFIO_EVENTS_FAST (50 MSE writes per run), BENCH_TRACE_ROUNDS (7,
+# section e), BENCH_TRACE_PAIRS (100 pairs of passes per run at 0 us),
+# BENCH_TRACE_PAIRS_SLOW (30, at 20 us).
 #
 # Under TCG every process start costs ~0.1 s (jq ~0.7 s): the loops parse
 # JSON and read sysfs in bash, and the table is one jq program.
@@ -90,12 +97,17 @@ LOAD_TDIS=64
 VFIO_ROUNDS=${BENCH_VFIO_ROUNDS:-7}
 VFIO_EVENTS=${BENCH_VFIO_EVENTS:-20}
 VFIO_EVENTS_FAST=${BENCH_VFIO_EVENTS_FAST:-50}
+TRACE_ROUNDS=${BENCH_TRACE_ROUNDS:-7}
+TRACE_PAIRS=${BENCH_TRACE_PAIRS:-100}
+TRACE_PAIRS_SLOW=${BENCH_TRACE_PAIRS_SLOW:-30}
 
 # Targets: (4 KiB map+unmap)/raw store, policy/native cycle time
 TARGET_SPT=3
 TARGET_CYCLE=1.05
 # tsmbpf_vfio_pci/vfio-pci, host event on a function that is not bound
 TARGET_VFIO=1.05
+# traced/untraced cycle time
+TARGET_TRACE=1.03
 
 # ------------------------------------------------------------- helpers --
 
@@ -607,6 +619,47 @@ bench_vfio() {
 	say
 }
 
+# ------------------------------------------------ e. latency tracing --
+
+bench_trace() {
+	local plat lat pairs t0 r j n p ratio recs
+	local -a N P R PR rows=()
+	say "== e. bind+accept+unbind cycle, $CYCLE_TDIS TDIs, native, the latency tracing programs"
+	say "   attached around alternate passes (tsmbpf_cycle_ab -t, ABBA), at 0 and $SLOW_US us of"
+	say "   emulated firmware latency per call"
+	for lat in 0 $SLOW_US; do
+	pairs=$TRACE_PAIRS
+	[ "$lat" = 0 ] || pairs=$TRACE_PAIRS_SLOW
+	echo "$lat" >"$LATENCY"
+	for plat in tdx sev-tio cca; do
+		t0=$SECONDS N=() P=() R=() PR=() recs=0
+		cycle_run "$plat" 2 native # warm-up
+		for ((r = 1; r <= TRACE_ROUNDS; r++)); do
+			j=$(tsmbpf_cycle_ab -t -p "$plat" -n $CYCLE_TDIS -r "$pairs") ||
+				die "tsmbpf_cycle_ab -t -p $plat failed: $j"
+			jv "$j" native_ns && n=$REPLY
+			jv "$j" policy_ns && p=$REPLY
+			jv "$j" ratio && ratio=$REPLY
+			jv "$j" paired_ratio && PR+=("$REPLY")
+			jv "$j" trace_records && recs=$((recs + REPLY))
+			N+=("$n") P+=("$p") R+=("$ratio")
+			say "   $plat $lat us round $r/$TRACE_ROUNDS: untraced $n ns, traced $p ns per cycle: ${ratio}x"
+		done
+		n=$(median "${N[@]}") p=$(median "${P[@]}") ratio=$(median "${R[@]}")
+		rows+=("$(printf '{"platform":"%s","latency_us":%s,"tdis":%s,"rounds":%s,"pairs":%s,"untraced_ns":%s,"traced_ns":%s,"ratio":%s,"paired_ratio":%s,"records":%s,"target_ratio":%s}' \
+			"$plat" "$lat" $CYCLE_TDIS "$TRACE_ROUNDS" "$pairs" "$n" "$p" "$ratio" \
+			"$(median "${PR[@]}")" "$recs" "$TARGET_TRACE")")
+		say "   median: $plat $lat us: untraced $n ns, traced $p ns per cycle: ${ratio}x (target <= $TARGET_TRACE); $recs records [$((SECONDS - t0)) s]"
+	done
+	done
+	echo 0 >"$LATENCY"
+	TRACE_JSON="[$(
+		IFS=,
+		echo "${rows[*]}"
+	)]"
+	say
+}
+
 # Unbind and destroy every TDI and VM (after a killed load).
 cleanup_objects() {
 	local id
@@ -646,6 +699,7 @@ def spt_label:
 def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 . as $runs | [$runs[] | select(.cycle)][0] as $cy | [$runs[] | select(.swap)][0] as $sw |
 [$runs[] | select(.vfio)][0] as $vf | [$runs[] | select(.spt)][0] as $sp |
+[$runs[] | select(.trace)][0] as $tr |
 [
 	("=" * 100),
 	" tsmbpf bench summary: QEMU TCG, medians over interleaved rounds",
@@ -691,6 +745,18 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 	       [.target_ratio as $t | .ratio | verdict($t) | rpad(4)] +
 	       [if .runs then (.runs.ratio | fixed(3)) + "x" else "-" end | lpad(10)])
 	  end)
+	 end),
+	(if $tr == null then empty else
+	 "",
+	 row("cycle, tracing attached (\($tr.trace[0].tdis) TDIs)";
+	     ["untraced", "traced" | lpad(10)] + ["+ns" | lpad(8)] + ["ratio" | lpad(8)] +
+	     ["target" | lpad(7)] + ["" | rpad(4)] + ["paired" | lpad(8)] + ["records" | lpad(9)]),
+	 ($tr.trace[] |
+	  row("\(.platform) native, fw \(.latency_us) us";
+	      [(.untraced_ns, .traced_ns) | num | lpad(10)] + [.traced_ns - .untraced_ns | num | lpad(8)] +
+	      [(.ratio | fixed(3)) + "x" | lpad(8)] + ["<= \(.target_ratio)" | lpad(7)] +
+	      [.target_ratio as $t | .ratio | verdict($t) | rpad(4)] +
+	      [(.paired_ratio | fixed(3)) + "x" | lpad(8)] + [.records | num | lpad(9)]))
 	 end),
 	(if $sw == null then empty else
 	 "",
@@ -786,7 +852,7 @@ read_runs() {
 main() {
 	local mode=${1:-all} t0 json
 	case $mode in
-	all | spt | cycle | swap | vfio) ;;
+	all | spt | cycle | swap | vfio | trace) ;;
 	summary)
 		shift
 		read_runs "$@"
@@ -799,11 +865,12 @@ main() {
 		printf '%s\n' "${RUNS[@]}" | jq -s '{ runs: . }'
 		return
 		;;
-	*) die "usage: bench.sh [all|spt|cycle|swap|vfio] | bench.sh summary|json LOG|JSON..." ;;
+	*) die "usage: bench.sh [all|spt|cycle|swap|vfio|trace] | bench.sh summary|json LOG|JSON..." ;;
 	esac
 	for n in "$ROUNDS" "$CYCLE_ROUNDS" "$CYCLE_PAIRS" "$CYCLE_PAIRS_SLOW" \
 		"$SWAPS" "$SPT_MB" "$SPT_ITERS" "$CYCLE_ITERS" "$CYCLE_ITERS_SLOW" \
-		"$VFIO_ROUNDS" "$VFIO_EVENTS" "$VFIO_EVENTS_FAST"; do
+		"$VFIO_ROUNDS" "$VFIO_EVENTS" "$VFIO_EVENTS_FAST" "$TRACE_ROUNDS" \
+		"$TRACE_PAIRS" "$TRACE_PAIRS_SLOW"; do
 		[[ $n =~ ^[1-9][0-9]*$ ]] || die "bad knob value '$n'"
 	done
 	[[ $COARSE_ROUNDS =~ ^[0-9]+$ ]] || die "bad BENCH_COARSE_ROUNDS"
@@ -814,14 +881,15 @@ main() {
 	t0=$SECONDS
 	say "tsmbpf bench ($mode): kernel $(uname -r), $(nproc) CPUs, init_on_alloc=$INIT_ON_ALLOC"
 	say
-	SPT_JSON=null CYCLE_JSON=null SWAP_JSON=null VFIO_JSON=null
+	SPT_JSON=null CYCLE_JSON=null SWAP_JSON=null VFIO_JSON=null TRACE_JSON=null
 	case $mode in all | spt) bench_spt ;; esac
 	case $mode in all | cycle) bench_cycle ;; esac
 	case $mode in all | swap) bench_swap ;; esac
 	case $mode in all | vfio) bench_vfio ;; esac
-	json=$(printf '{"mode":"%s","kernel":"%s","init_on_alloc":%s,"rounds":%s,"cycle_rounds":%s,"seconds":%s,"spt":%s,"cycle":%s,"swap":%s,"vfio":%s}' \
+	case $mode in all | trace) bench_trace ;; esac
+	json=$(printf '{"mode":"%s","kernel":"%s","init_on_alloc":%s,"rounds":%s,"cycle_rounds":%s,"seconds":%s,"spt":%s,"cycle":%s,"swap":%s,"vfio":%s,"trace":%s}' \
 		"$mode" "$(uname -r)" "$INIT_ON_ALLOC" "$ROUNDS" "$CYCLE_ROUNDS" \
-		$((SECONDS - t0)) "$SPT_JSON" "$CYCLE_JSON" "$SWAP_JSON" "$VFIO_JSON")
+		$((SECONDS - t0)) "$SPT_JSON" "$CYCLE_JSON" "$SWAP_JSON" "$VFIO_JSON" "$TRACE_JSON")
 	jq 'with_entries(select(.value != null))' <<<"$json" >"$OUT" ||
 		die "bad JSON: $json"
 	json=$(jq -c . "$OUT")

@@ -4,8 +4,8 @@
  * against the native fallback, interleaved finely enough that a noisy,
  * shared machine affects both alike.
  *
- *   tsmbpf_cycle_ab -p PLATFORM POLICY.bpf.o [-n TDIS] [-r PAIRS] [-g PASSES]
- *                   [-w MS] [-b BUS] [-c]
+ *   tsmbpf_cycle_ab -p PLATFORM {POLICY.bpf.o [-c] | -t} [-n TDIS] [-r PAIRS] [-g PASSES]
+ *                   [-w MS] [-b BUS]
  *
  * Loads POLICY once (libbpf; one struct_ops map that serves PLATFORM), makes
  * one VM and TDIS TDIs (default 16), then runs PAIRS pairs (default 100) of
@@ -17,6 +17,12 @@
  * pass ran the way it was meant to.  -g runs PASSES passes (default 1) per
  * mode and pair, under one attach; -w sleeps MS milliseconds (untimed)
  * after each attach and each detach.
+ *
+ * -t (no POLICY) measures the latency tracing programs instead
+ * (bpf/tsmbpf_lat.bpf.c, from their skeleton): both modes run the native
+ * sequence, the tracing programs attached around the "traced" passes,
+ * their timeline read after each of those passes (untimed, as another
+ * CPU would); every record must have been read, none dropped.
  *
  * -c makes an A/A control: POLICY must serve another platform than
  * PLATFORM, so both modes run the native sequence and only the attach and
@@ -40,11 +46,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/tsmbpf.h>
 
 #include "tsmbpf_test.h"
+#include "tsmbpf_lat.skel.h"
 
 #define SYSFS "/sys/kernel/tsmbpf/"
 
@@ -189,6 +197,14 @@ static struct bpf_map *policy_map(struct bpf_object *obj, uint32_t *platforms)
 	return NULL;
 }
 
+static uint64_t trace_records;
+
+static int trace_rec(void *ctx, void *data, size_t size)
+{
+	trace_records++;
+	return 0;
+}
+
 struct mode {
 	const char *name;	/* "native" or "policy" */
 	const char *counter;	/* unbinds_native or unbinds_policy */
@@ -234,7 +250,10 @@ static int pass(struct mode *m, const uint32_t *tdis, int n, uint32_t vm,
 int main(int argc, char **argv)
 {
 	int plat = -1, n = 16, pairs = 100, bus = 0x70, opt, i, k, ret = 1;
-	int group = 1, wait_ms = 0, control = 0;
+	int group = 1, wait_ms = 0, control = 0, trace = 0;
+	struct tsmbpf_lat *lat = NULL;
+	struct ring_buffer *rb = NULL;
+	uint64_t drops = 0;
 	struct mode native = { .name = "native", .counter = "unbinds_native" };
 	struct mode policy = { .name = "policy", .counter = "unbinds_policy" };
 	struct tsmbpf_vm_create vc = { .argsz = sizeof(vc) };
@@ -247,7 +266,7 @@ int main(int argc, char **argv)
 	int failures = 0, made = 0, have_vm = 0;
 	const char *path;
 
-	while ((opt = getopt(argc, argv, "p:n:r:g:w:b:ch")) != -1) {
+	while ((opt = getopt(argc, argv, "p:n:r:g:w:b:cth")) != -1) {
 		switch (opt) {
 		case 'p':
 			plat = plat_parse(optarg);
@@ -271,23 +290,26 @@ int main(int argc, char **argv)
 		case 'c':
 			control = 1;
 			break;
+		case 't':
+			trace = 1;
+			break;
 		case 'b':
 			bus = strtol(optarg, NULL, 0);
 			break;
 		default:
-			printf("usage: %s -p tdx|sev-tio|cca POLICY.bpf.o [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-b BUS] [-c]\n",
+			printf("usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-b BUS]\n",
 			       argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
 	}
-	if (plat < 0 || argc - optind != 1 || n < 1 || n > 256 || pairs < 1 ||
+	if (plat < 0 || argc - optind != !trace || (trace && control) || n < 1 || n > 256 || pairs < 1 ||
 	    pairs > 100000 || group < 1 || group > 1000 || wait_ms < 0 ||
 	    bus < 0 || bus > 0xff) {
-		fprintf(stderr, "usage: %s -p tdx|sev-tio|cca POLICY.bpf.o [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-b BUS] [-c]\n",
+		fprintf(stderr, "usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-b BUS]\n",
 			argv[0]);
 		return 2;
 	}
-	path = argv[optind];
+	path = trace ? "tsmbpf_lat" : argv[optind];
 	libbpf_set_print(libbpf_print);
 
 	native.lat = calloc((size_t)pairs * group * n, sizeof(uint64_t));
@@ -302,6 +324,23 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	if (trace) {
+		policy.name = "traced";
+		policy.counter = "unbinds_native";
+		lat = tsmbpf_lat__open_and_load();
+		if (!lat) {
+			fprintf(stderr, "tsmbpf_lat: load failed: %s\n",
+				strerror(errno));
+			goto out;
+		}
+		rb = ring_buffer__new(bpf_map__fd(lat->maps.timeline),
+				      trace_rec, NULL, NULL);
+		if (!rb) {
+			perror("ring_buffer__new");
+			goto out;
+		}
+		goto open_dev;
+	}
 	obj = bpf_object__open_file(path, NULL);
 	if (!obj) {
 		fprintf(stderr, "%s: open: %s\n", path, strerror(errno));
@@ -325,6 +364,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+open_dev:
 	fd = open("/dev/tsmbpf", O_RDWR);
 	if (fd < 0) {
 		perror("/dev/tsmbpf");
@@ -363,7 +403,16 @@ int main(int argc, char **argv)
 			uint64_t keep_sum = m->sum;
 			int r, g;
 
-			if (pol) {
+			if (pol && trace) {
+				t0 = now_ns();
+				if (tsmbpf_lat__attach(lat)) {
+					fprintf(stderr, "attach: %s\n",
+						strerror(errno));
+					goto out;
+				}
+				if (k >= 0)
+					attach_ns[k] = now_ns() - t0;
+			} else if (pol) {
 				t0 = now_ns();
 				link = bpf_map__attach_struct_ops(map);
 				if (k >= 0)
@@ -387,6 +436,17 @@ int main(int argc, char **argv)
 				}
 				r = f < 0 ? f : r + f;
 				ns[pol] += pass_ns;
+			}
+			if (pol && trace) {
+				t0 = now_ns();
+				tsmbpf_lat__detach(lat);
+				if (k >= 0)
+					detach_ns[k] = now_ns() - t0;
+				if (ring_buffer__consume(rb) < 0) {
+					fprintf(stderr, "timeline: %s\n",
+						strerror(errno));
+					goto out;
+				}
 			}
 			if (link) {
 				t0 = now_ns();
@@ -413,6 +473,13 @@ int main(int argc, char **argv)
 			pair_ratio[k] = ns[0] ? (double)ns[1] / ns[0] : 0;
 	}
 
+	if (trace) {
+		uint32_t zero = 0;
+
+		if (bpf_map_lookup_elem(bpf_map__fd(lat->maps.timeline_drops),
+					&zero, &drops))
+			drops = 0;
+	}
 	if (native.n && policy.n) {
 		uint64_t nmean = native.sum / native.n;
 		uint64_t pmean = policy.sum / policy.n;
@@ -424,8 +491,9 @@ int main(int argc, char **argv)
 		       "\"ratio\":%.4f,\"paired_ratio\":%.4f,\"native_mean_ns\":%llu,"
 		       "\"policy_mean_ns\":%llu,\"mean_ratio\":%.4f,\"attach_ns\":%llu,"
 		       "\"detach_ns\":%llu,\"native_fw_slept_ns\":%llu,"
-		       "\"policy_fw_slept_ns\":%llu,\"failures\":%d}\n",
-		       plat_names[plat], bpf_map__name(map),
+		       "\"policy_fw_slept_ns\":%llu,\"trace_records\":%llu,"
+		       "\"trace_drops\":%llu,\"failures\":%d}\n",
+		       plat_names[plat], trace ? "tracing" : bpf_map__name(map),
 		       control ? "true" : "false", n, pairs,
 		       native.n, (unsigned long long)nmed,
 		       (unsigned long long)pmed, (double)pmed / nmed,
@@ -436,9 +504,16 @@ int main(int argc, char **argv)
 		       (unsigned long long)median_u64(detach_ns, pairs),
 		       (unsigned long long)(fw_calls[0] ? fw_slept[0] / fw_calls[0] : 0),
 		       (unsigned long long)(fw_calls[1] ? fw_slept[1] / fw_calls[1] : 0),
-		       failures);
+		       (unsigned long long)trace_records,
+		       (unsigned long long)drops, failures);
 	}
 	ret = failures ? 1 : 0;
+	if (trace && (drops || !trace_records)) {
+		fprintf(stderr, "timeline: %llu records, %llu dropped\n",
+			(unsigned long long)trace_records,
+			(unsigned long long)drops);
+		ret = 1;
+	}
 
 out:
 	for (i = 0; i < made; i++) {
@@ -469,6 +544,8 @@ out:
 	if (fd >= 0)
 		close(fd);
 	bpf_object__close(obj);
+	ring_buffer__free(rb);
+	tsmbpf_lat__destroy(lat);
 	free(tdis);
 	free(attach_ns);
 	free(detach_ns);
