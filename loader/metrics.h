@@ -27,6 +27,8 @@
 
 #define METRICS_LE_FIRST	10	/* 1.024 us */
 #define METRICS_LE_LAST		36	/* 68.7 s */
+/* the per-TDI histograms keep every 3rd of those buckets: 1 us, 8 us, ... */
+#define METRICS_TDI_STRIDE	3
 
 /* The metric names `serve` exports (dashboards/ refer to these). */
 #define METRIC_STEP		"tsmbpf_step_seconds"
