@@ -1,0 +1,94 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# The uAPI fuzzer (tests/bin/tsmbpf_fuzz.c): random and valid calls of
+# every ioctl of /dev/tsmbpf and every VFIO ioctl, feature and operation of
+# the variant driver, on the guest's three real functions.  It prints its
+# seed; TSMBPF_SEED=N replays a run.  About 45 seconds here;
+# TSMBPF_FUZZ_SECS sets the length (the debug kernel's run sets it longer).
+# Afterwards nothing may be left, and every module must unload.
+
+FUZZ_SECS=${TSMBPF_FUZZ_SECS:-45}
+
+setup_file() {
+	load '../test_helper/common-setup'
+	tsmbpf_load_core || return 1
+	insmod "$MODDIR/tsmbpf_vfio_pci.ko" || return 1
+	for bdf in "${PCI_TEST_FNS[@]}"; do
+		pci_bind_driver "$bdf" tsmbpf_vfio_pci || return 1
+	done
+}
+
+teardown_file() {
+	load '../test_helper/common-setup'
+	local bad=0
+	if [ -e /dev/tsmbpf ]; then
+		tsmbpf_cleanup_objects || bad=1
+	fi
+	pci_restore_all || bad=1
+	if grep -q '^tsmbpf_vfio_pci ' /proc/modules; then
+		retry 5 rmmod tsmbpf_vfio_pci ||
+			cleanup_error "rmmod tsmbpf_vfio_pci failed" || bad=1
+	fi
+	tsmbpf_unload_all || bad=1
+	[ "$bad" = 0 ]
+}
+
+setup() {
+	load '../test_helper/common-setup'
+	_common_setup
+}
+
+teardown() {
+	tsmbpf_cleanup_objects
+}
+
+# fuzz ARGS...: run the fuzzer on the three functions; its JSON summary
+# (the last line) in $summary
+fuzz() {
+	run tsmbpf_fuzz -j ${TSMBPF_SEED:+-s "$TSMBPF_SEED"} "$@" "${PCI_TEST_FNS[@]}"
+	summary=$(tail -n 1 <<<"$output")
+}
+
+@test "fuzz: random and valid calls of every ioctl and VFIO feature: no splat, sane errnos, nothing leaked" {
+	fuzz -t "$FUZZ_SECS"
+	echo "$output" | head -n 1
+	assert_success
+	assert_line --regexp '^ok - [0-9]+ calls in'
+	# every ioctl of /dev/tsmbpf succeeded; every VFIO operation ran
+	jq -e '.ok and .unreached == [] and ([.tsmbpf[] | .ok] | all(. > 0))' \
+		<<<"$summary" >/dev/null || fail "coverage: $summary"
+	jq -e '[.vfio[], .features[]] | all(.calls > 0)' <<<"$summary" >/dev/null ||
+		fail "VFIO coverage: $summary"
+	# the DMA_BUF feature exported buffers, and imports used them
+	jq -e '.features.DMA_BUF.ok > 0 and .tsmbpf.MMIO_IMPORT.ok > 0' \
+		<<<"$summary" >/dev/null || fail "no dma-buf went through: $summary"
+	jq -r '"calls/s: \(.calls_per_sec), calls: \(.calls)"' <<<"$summary"
+	# the fuzzer's own check, and the core's view: nothing left
+	tsmbpf_assert_clean
+}
+
+@test "fuzz: a VM made behind the fuzzer's back fails its audit (the checks can fail)" {
+	fuzz -n 500 -L
+	assert_failure
+	# the audit, LIST or STATS sees it: whichever runs first
+	assert_output --regexp "not ok - .*(but no call of the fuzzer's made it|the fuzzer has)"
+}
+
+@test "fuzz: afterwards both modules and the emulator unload, the functions go back to virtio-pci" {
+	# the fuzzer's bulk clean-up left nothing for the operator's
+	tsmbpf_assert_clean
+	run tsmctl dev destroy all
+	assert_success
+	run tsmctl vm destroy all unbind
+	assert_success
+	pci_restore_all
+	run rmmod tsmbpf_vfio_pci
+	assert_success
+	run rmmod tsmbpf_emu
+	assert_success
+	run rmmod tsmbpf
+	assert_success
+	run grep -E '^tsmbpf' /proc/modules
+	assert_failure
+}
