@@ -5,7 +5,9 @@
 # before its command started boots once more and says so; a guest whose
 # command started, or that timed out, is never booted again.  And of the
 # guest machine it asks QEMU for: q35, the IOMMU and the PCIe functions the
-# VFIO tests use.  QEMU, the initramfs builder and the kernel are stand-ins
+# VFIO tests use.  And of its exit statuses: 3 for a splat after a command
+# that succeeded (the command's own otherwise, --allow-splat keeps it), 124
+# for a timeout, 125 for a crash, 2 for a usage error.  QEMU, the initramfs builder and the kernel are stand-ins
 # (TSMBPF_QEMU, TSMBPF_MKINITRAMFS, TSMBPF_KERNEL): each boot prints the
 # console text the case gives it, records its arguments and exits with the
 # case's QEMU status.
@@ -202,6 +204,59 @@ args=$STUB/args1
 append=$(awk 'prev == "-append" { print } { prev = $0 }' "$args")
 ok "$(grep -qw 'intel_iommu=on' <<<"$append" && grep -qw 'tsmbpf.x=1' <<<"$append"
 	echo $?)" "--append keeps intel_iommu=on" "-append $append"
+
+# 10. A kernel splat after a command that succeeded fails the run with 3
+# (README: "fails on kernel splats"); the splat line is shown.
+WARN='[    2.000000] WARNING: CPU: 0 PID: 1 at kernel/foo.c:1 foo+0x1/0x2'
+mkdir -p "$TMP/splat"
+printf '%s\nTSMBPF-CMD-START uptime=1.00\n%s\nTSMBPF-EXIT-STATUS=0\n' "$BOOT" "$WARN" \
+	>"$TMP/splat/boot1.txt"
+run_case splat
+ok "$([ "$rc" = 3 ] && [ "$boots" = 1 ] &&
+	grep -q 'console-scan: .*WARNING: CPU: 0 PID: 1' <<<"$out" &&
+	grep -q 'FAIL: kernel splat' <<<"$out"; echo $?)" \
+	"a splat after a command that exited 0: exit 3, the splat shown" "rc=$rc boots=$boots
+$out"
+
+# 11. --allow-splat: the same console, the command's status.
+mkdir -p "$TMP/allow-splat"
+cp "$TMP/splat/boot1.txt" "$TMP/allow-splat/boot1.txt"
+run_case allow-splat --allow-splat
+ok "$([ "$rc" = 0 ] && grep -q 'splat in console log ignored' <<<"$out"; echo $?)" \
+	"--allow-splat: a splat is reported but the command's 0 stands" "rc=$rc
+$out"
+
+# 12. A splat after a failing command keeps the command's status.
+mkdir -p "$TMP/splat-fail"
+printf '%s\nTSMBPF-CMD-START uptime=1.00\n%s\nTSMBPF-EXIT-STATUS=5\n' "$BOOT" "$WARN" \
+	>"$TMP/splat-fail/boot1.txt"
+run_case splat-fail
+ok "$([ "$rc" = 5 ] && grep -q 'console-scan:' <<<"$out"; echo $?)" \
+	"a splat after a command that exited 5: exit 5, the splat shown" "rc=$rc
+$out"
+
+# 13. A timeout after the command started: 124, never retried.
+mkdir -p "$TMP/timeout-late"
+printf '%s\nTSMBPF-CMD-START uptime=1.00\nok 1 x\n' "$BOOT" >"$TMP/timeout-late/boot1.txt"
+: >"$TMP/timeout-late/boot1.hang"
+run_case timeout-late --timeout 1
+ok "$([ "$rc" = 124 ] && [ "$boots" = 1 ] && grep -q TIMEOUT <<<"$out"; echo $?)" \
+	"a command that hangs: exit 124 after --timeout, one boot" "rc=$rc boots=$boots
+$out"
+
+# 14. Usage errors: 2, and QEMU never starts.
+mkdir -p "$TMP/usage"
+for a in "--timeout x" "--frobnicate" ""; do
+	STUB=$TMP/usage
+	# shellcheck disable=SC2086 # the words of $a are the arguments
+	out=$(STUB=$STUB KVER=stub TSMBPF_QEMU="$TMP/qemu" \
+		TSMBPF_MKINITRAMFS="$TMP/mkinitramfs" TSMBPF_KERNEL="$TMP/vmlinuz" \
+		"$VMRUN" --build "$STUB/build" $a 2>&1)
+	rc=$?
+	ok "$([ "$rc" = 2 ] && [ ! -e "$STUB/boots" ]; echo $?)" \
+		"usage error (${a:-no command}): exit 2, no boot" "rc=$rc
+$out"
+done
 
 echo "1..$n"
 if [ "$failed" -ne 0 ]; then
