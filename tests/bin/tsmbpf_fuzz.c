@@ -218,6 +218,9 @@ static struct shared {
 	struct opstat op[NR_OPS];
 	volatile int failed;
 	char msg[1024];
+	/* broken promises that do not stop the run: reported at its end */
+	uint64_t private_reads;
+	char private_msg[300];
 	uint32_t ring_pos;
 	char ring[RING][240];
 } *sh;
@@ -1721,12 +1724,33 @@ static void op_cfg_write(struct fn *f, int which)
 	record(OP_CFG_WRITE, err);
 }
 
+/* Is the MMIO of @f's TDI private (host access revoked)? */
+static bool fn_private(struct fn *f)
+{
+	struct tsmbpf_tdi_info ti;
+	int i;
+
+	for (i = 0; i < nr_tdis; i++)
+		if (tdis[i].fn == f - fns)
+			return !raw_tdi_info(tdis[i].id, &ti) &&
+			       (ti.host_flags & TSMBPF_TDI_HOST_PRIVATE);
+	return false;
+}
+
+/*
+ * A read of a region through the device fd.  While the TDI's MMIO is
+ * private the host must not touch its BARs (README: "While the MMIO is
+ * private the host cannot touch the BARs"): a BAR read that succeeds then
+ * is a broken promise.  It is counted and fails the run at its end, but
+ * does not stop it, so that it hides nothing else.
+ */
 static void op_region_read(struct fn *f)
 {
 	uint8_t buf[64];
 	uint32_t idx = rnd(VFIO_PCI_NUM_REGIONS + 1);
 	uint64_t base = (uint64_t)idx << 40, off;
 	size_t count = 1U << rnd(4);
+	bool priv;
 	int err;
 	ssize_t n;
 
@@ -1734,11 +1758,16 @@ static void op_region_read(struct fn *f)
 		off = (rnd64() % f->bar[idx].size) & ~(count - 1);
 	else
 		off = rnd(2) ? rnd(64) : interesting() & ((1ULL << 40) - 1);
-	desc("region_read %s index=%u off=%#llx count=%zu", f->name, idx,
-	     (unsigned long long)off, count);
+	priv = idx < NR_BARS && fn_private(f);
+	desc("region_read %s index=%u off=%#llx count=%zu%s", f->name, idx,
+	     (unsigned long long)off, count, priv ? " (private)" : "");
 	n = pread(f->fd, buf, count, base + off);
 	err = n < 0 ? errno : 0;
 	record(OP_REGION_READ, err);
+	if (priv && n > 0 && fn_private(f) && !sh->private_reads++)
+		snprintf(sh->private_msg, sizeof(sh->private_msg),
+			 "the host read BAR %u of %s through the VFIO region (pread) while its TDI's MMIO was private: %s",
+			 idx, f->name, cur);
 }
 
 static void op_mmap(struct fn *f)
@@ -2707,11 +2736,13 @@ static void print_json(double secs_run, bool ok, const char *why)
 	int op, e;
 
 	printf("{\"seed\":%u,\"ok\":%s,\"calls\":%llu,\"secs\":%.2f,\"calls_per_sec\":%.0f,"
-	       "\"audits\":%llu,\"slow_ops\":%llu,\"sigbus\":%llu",
+	       "\"audits\":%llu,\"slow_ops\":%llu,\"sigbus\":%llu,"
+	       "\"private_bar_reads\":%llu",
 	       seed, ok ? "true" : "false", (unsigned long long)sh->calls,
 	       secs_run, secs_run > 0 ? sh->calls / secs_run : 0.0,
 	       (unsigned long long)sh->audits, (unsigned long long)sh->slow,
-	       (unsigned long long)sh->sigbus);
+	       (unsigned long long)sh->sigbus,
+	       (unsigned long long)sh->private_reads);
 	printf(",\"failure\":");
 	if (why) {
 		putchar('"');
@@ -2902,6 +2933,13 @@ int main(int argc, char **argv)
 	}
 	if (!why[0])
 		coverage(why, sizeof(why));
+	if (sh->private_reads) {
+		size_t n = strlen(why);
+
+		snprintf(why + n, sizeof(why) - n, "%s%llu times %s",
+			 n ? "; " : "", (unsigned long long)sh->private_reads,
+			 sh->private_msg);
+	}
 	if (fuzz_kmsg_splat(kmsg, splat, sizeof(splat))) {
 		size_t n = strlen(why);
 
