@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * adv_name_max_0123456789abcdefgh - a correct TDX policy with a 31-character name
+ *
+ * The longest name there is (TSMBPF_NAME_LEN - 1): harmless, the policy
+ * loads and serves.
+ *
+ * A row of adversarial.tsv; run by tests/guest/60_adversarial.bats.
+ */
+#include "tsmbpf.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+SEC("struct_ops.s/bind")
+s32 BPF_PROG(adv_name_max_0123456789abcdefgh_bind, struct tsmbpf_tdi *tdi)
+{
+	TSMBPF_TRY(tsmbpf_tdi_lock, tdi);
+	TSMBPF_TRY(tsmbpf_mmio_map, tdi);
+	return tsmbpf_dma_setup(tdi);
+}
+
+SEC("struct_ops.s/unbind")
+s32 BPF_PROG(adv_name_max_0123456789abcdefgh_unbind, struct tsmbpf_tdi *tdi, u32 reason)
+{
+	TSMBPF_TRY(tsmbpf_tdi_stop, tdi);
+	TSMBPF_TRY(tsmbpf_mmio_unmap, tdi);
+	TSMBPF_TRY(tsmbpf_dma_teardown, tdi);
+	TSMBPF_TRY(tsmbpf_tdi_reclaim, tdi);
+	return tsmbpf_mmio_recover(tdi);
+}
+
+SEC(".struct_ops.link")
+struct tsmbpf_ops adv_name_max_0123456789abcdefgh = {
+	.bind		= (void *)adv_name_max_0123456789abcdefgh_bind,
+	.unbind		= (void *)adv_name_max_0123456789abcdefgh_unbind,
+	.platforms	= TSMBPF_PLAT(TSMBPF_PLAT_TDX),
+	.flags		= 0,
+	.timeout_ms	= 0,
+	.name		= "adv_name_max_0123456789abcdefgh",
+};

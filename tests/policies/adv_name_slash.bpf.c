@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * adv_name_slash - a correct TDX policy whose name is a path
+ *
+ * A name that would climb out of the pin directory: refused at load
+ * (policy name 'adv/../name' invalid).
+ *
+ * A row of adversarial.tsv; run by tests/guest/60_adversarial.bats.
+ */
+#include "tsmbpf.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+SEC("struct_ops.s/bind")
+s32 BPF_PROG(adv_name_slash_bind, struct tsmbpf_tdi *tdi)
+{
+	TSMBPF_TRY(tsmbpf_tdi_lock, tdi);
+	TSMBPF_TRY(tsmbpf_mmio_map, tdi);
+	return tsmbpf_dma_setup(tdi);
+}
+
+SEC("struct_ops.s/unbind")
+s32 BPF_PROG(adv_name_slash_unbind, struct tsmbpf_tdi *tdi, u32 reason)
+{
+	TSMBPF_TRY(tsmbpf_tdi_stop, tdi);
+	TSMBPF_TRY(tsmbpf_mmio_unmap, tdi);
+	TSMBPF_TRY(tsmbpf_dma_teardown, tdi);
+	TSMBPF_TRY(tsmbpf_tdi_reclaim, tdi);
+	return tsmbpf_mmio_recover(tdi);
+}
+
+SEC(".struct_ops.link")
+struct tsmbpf_ops adv_name_slash = {
+	.bind		= (void *)adv_name_slash_bind,
+	.unbind		= (void *)adv_name_slash_unbind,
+	.platforms	= TSMBPF_PLAT(TSMBPF_PLAT_TDX),
+	.flags		= 0,
+	.timeout_ms	= 0,
+	.name		= "adv/../name",
+};

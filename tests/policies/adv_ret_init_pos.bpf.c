@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * adv_ret_init_pos - an init() that returns 1
+ *
+ * Anything but 0 refuses the attach: kind init, message 'init() returned
+ * 1', and the load fails with EINVAL.
+ *
+ * A row of adversarial.tsv; run by tests/guest/60_adversarial.bats.
+ */
+#include "tsmbpf.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+SEC("struct_ops.s/init")
+s32 BPF_PROG(adv_ret_init_pos_init)
+{
+	return 1;
+}
+
+SEC("struct_ops.s/unbind")
+s32 BPF_PROG(adv_ret_init_pos_unbind, struct tsmbpf_tdi *tdi, u32 reason)
+{
+	TSMBPF_TRY(tsmbpf_mmio_unmap, tdi);
+	TSMBPF_TRY(tsmbpf_dma_teardown, tdi);
+	TSMBPF_TRY(tsmbpf_tdi_stop, tdi);
+	TSMBPF_TRY(tsmbpf_tdi_reclaim, tdi);
+	return tsmbpf_mmio_recover(tdi);
+}
+
+SEC(".struct_ops.link")
+struct tsmbpf_ops adv_ret_init_pos = {
+	.init		= (void *)adv_ret_init_pos_init,
+	.unbind		= (void *)adv_ret_init_pos_unbind,
+	.platforms	= TSMBPF_PLAT(TSMBPF_PLAT_CCA),
+	.name		= "adv_ret_init_pos",
+};
