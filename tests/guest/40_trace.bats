@@ -320,13 +320,17 @@ jl_seq() {
 		tsmbpf_policy_attach tsmbpf_policy_swap tsmbpf_policy_detach tsmbpf_eject; do
 		[ -d /sys/kernel/tracing/events/tsmbpf/$e ] || fail "no ftrace event $e"
 	done
-	# ftrace: the state event, formatted
+	# ftrace: the state event, formatted (another suite may have left the
+	# ring buffer off: 20_policy's swap test turns tracing_on off)
+	on=$(cat /sys/kernel/tracing/tracing_on)
+	echo 1 >/sys/kernel/tracing/tracing_on
 	echo 1 >/sys/kernel/tracing/events/tsmbpf/tsmbpf_state/enable
 	echo >/sys/kernel/tracing/trace
 	vm=$(tsmctl vm create)
 	a=$(new_tdi cca 0:45:00.0)
 	tsmctl dev bind "$a" vm "$vm" accept >/dev/null
 	echo 0 >/sys/kernel/tracing/events/tsmbpf/tsmbpf_state/enable
+	echo "$on" >/sys/kernel/tracing/tracing_on
 	run grep -c "tsmbpf_state: tdi=$a bdf=0000:45:00.0 plat=cca .*config_locked -> run" /sys/kernel/tracing/trace
 	assert_output 1
 	command -v perf >/dev/null || fail "perf is not in the guest"
