@@ -21,9 +21,9 @@
  *
  * While the TDI's MMIO is private (mmio_map to mmio_recover) the host has
  * no access to the BARs: their user mappings are zapped, a refault gets
- * SIGBUS and a new mmap is refused.  A reset that bypasses the gate (the
- * function reset at open, the reset at close) moves a LOCKED or RUN TDI to
- * ERROR (reset_done).
+ * SIGBUS, a new mmap and a read or write of the BAR's region are refused
+ * (EBUSY).  A reset that bypasses the gate (the function reset at open,
+ * the reset at close) moves a LOCKED or RUN TDI to ERROR (reset_done).
  *
  * The private MMIO reaches the VM as a dma-buf, in the upstream uAPI
  * (VFIO_DEVICE_FEATURE_DMA_BUF, 6.19): BAR ranges exported here, imported
@@ -656,26 +656,35 @@ static void tvp_cfg_strip(u8 *kbuf, loff_t pos, size_t count,
 }
 
 /*
- * vfio-pci-core reads a write from user memory: a write changed here goes
- * through a scratch page of the caller's.
+ * vfio-pci-core reads its arguments from user memory: an argument changed
+ * or checked here goes through a scratch mapping of the caller's, so that
+ * what vfio-pci-core reads is what was checked.
  */
+static unsigned long tvp_scratch(const void *kbuf, size_t count)
+{
+	unsigned long addr;
+
+	addr = vm_mmap(NULL, 0, PAGE_ALIGN(count), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(addr))
+		return addr;
+	if (copy_to_user((void __user *)addr, kbuf, count)) {
+		vm_munmap(addr, PAGE_ALIGN(count));
+		return -EFAULT;
+	}
+	return addr;
+}
+
 static ssize_t tvp_write_kbuf(struct vfio_device *vdev, const u8 *kbuf,
 			      size_t count, loff_t *ppos)
 {
-	size_t len = PAGE_ALIGN(count);
-	unsigned long addr;
+	unsigned long addr = tvp_scratch(kbuf, count);
 	ssize_t ret;
 
-	addr = vm_mmap(NULL, 0, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	if (IS_ERR_VALUE(addr))
 		return (long)addr;
-	if (copy_to_user((void __user *)addr, kbuf, count))
-		ret = -EFAULT;
-	else
-		ret = vfio_pci_core_write(vdev, (const char __user *)addr,
-					  count, ppos);
-	vm_munmap(addr, len);
+	ret = vfio_pci_core_write(vdev, (const char __user *)addr, count, ppos);
+	vm_munmap(addr, PAGE_ALIGN(count));
 	return ret;
 }
 
@@ -749,12 +758,57 @@ static void tvp_close_device(struct vfio_device *vdev)
 	vfio_pci_core_close_device(vdev);
 }
 
+/* A BAR's region of a function whose MMIO is private: no host access. */
+static bool tvp_bar_private(struct vfio_device *vdev, loff_t pos)
+{
+	return (u64)pos >> VFIO_PCI_OFFSET_SHIFT < VFIO_PCI_ROM_REGION_INDEX &&
+	       READ_ONCE(to_tvp(vdev)->private);
+}
+
+static ssize_t tvp_read(struct vfio_device *vdev, char __user *buf,
+			size_t count, loff_t *ppos)
+{
+	if (tvp_bar_private(vdev, *ppos))
+		return -EBUSY;
+	return vfio_pci_core_read(vdev, buf, count, ppos);
+}
+
 static ssize_t tvp_write(struct vfio_device *vdev, const char __user *buf,
 			 size_t count, loff_t *ppos)
 {
+	if (tvp_bar_private(vdev, *ppos))
+		return -EBUSY;
 	if (VFIO_PCI_OFFSET_TO_INDEX(*ppos) == VFIO_PCI_CONFIG_REGION_INDEX)
 		return tvp_config_write(to_tvp(vdev), buf, count, ppos);
 	return vfio_pci_core_write(vdev, buf, count, ppos);
+}
+
+/*
+ * VFIO_DEVICE_IOEVENTFD: vfio-pci-core (6.12) takes the BAR index from
+ * the offset as a signed value, so an offset with bit 63 set passes its
+ * range check and reads out of bounds.  Checked here, and handed on
+ * through a scratch copy so that the offset cannot change after the check.
+ */
+static long tvp_ioeventfd(struct vfio_device *vdev, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct vfio_device_ioeventfd ioe;
+	unsigned long addr;
+	long ret;
+
+	if (copy_from_user(&ioe, (void __user *)arg, sizeof(ioe)))
+		return -EFAULT;
+	if (ioe.argsz < sizeof(ioe))
+		return -EINVAL;
+	if (ioe.offset >> VFIO_PCI_OFFSET_SHIFT > VFIO_PCI_BAR5_REGION_INDEX)
+		return -EINVAL;
+	ioe.argsz = sizeof(ioe);
+	addr = tvp_scratch(&ioe, sizeof(ioe));
+	if (IS_ERR_VALUE(addr))
+		return (long)addr;
+	ret = vfio_pci_core_ioctl(vdev, cmd, addr);
+	vm_munmap(addr, PAGE_ALIGN(sizeof(ioe)));
+	return ret;
 }
 
 #define TVP_SET_MAX	8
@@ -835,6 +889,8 @@ static long tvp_ioctl(struct vfio_device *vdev, unsigned int cmd,
 		return ret;
 	case VFIO_DEVICE_PCI_HOT_RESET:
 		return tvp_hot_reset(tv, cmd, arg);
+	case VFIO_DEVICE_IOEVENTFD:
+		return tvp_ioeventfd(vdev, cmd, arg);
 	}
 	return vfio_pci_core_ioctl(vdev, cmd, arg);
 }
@@ -952,7 +1008,7 @@ static const struct vfio_device_ops tvp_ops = {
 	.close_device	= tvp_close_device,
 	.ioctl		= tvp_ioctl,
 	.device_feature	= tvp_device_feature,
-	.read		= vfio_pci_core_read,
+	.read		= tvp_read,
 	.write		= tvp_write,
 	.mmap		= tvp_mmap,
 	.request	= tvp_request,

@@ -62,6 +62,10 @@
  *   dmabuf-release         TSMBPF_MMIO_RELEASE of the import
  *   dmabuf-close           close the dma-buf's fd
  *   vm-info                the VM's secure page table: leaves, imports
+ *   region-read N OFF [W]  pread of BAR N's region (not the mapping)
+ *   region-write N OFF V [W]  pwrite the same way
+ *   ioeventfd OFF          VFIO_DEVICE_IOEVENTFD at OFF, no eventfd (bad
+ *                          input: a removal with fd -1)
  *   together A B           run the next two actions at once, from two
  *                          threads released together (races: `together
  *                          flr close`, `together reset reset`); both
@@ -1224,6 +1228,54 @@ static void act_dmabuf_close(const struct action *a, struct result *r)
 	d->dmabuf = -1;
 }
 
+/* pread/pwrite of W bytes at OFF of BAR N's region, not its mapping */
+static void act_region_rw(const struct action *a, struct result *r, bool write)
+{
+	struct vmm_dev *d = cur_dev();
+	uint64_t val = write ? a->num[2] : 0;
+	int w = a->nr_args > (write ? 3 : 2) ? a->num[write ? 3 : 2] : 4;
+	ssize_t n;
+
+	if (check_bar(a, r) || !width_ok(w, true)) {
+		r->fail = r->fail ?: "width must be 1, 2, 4 or 8";
+		return;
+	}
+	if (write)
+		n = pwrite(d->fd, &val, w, d->bars[a->num[0]].info.offset + a->num[1]);
+	else
+		n = pread(d->fd, &val, w, d->bars[a->num[0]].info.offset + a->num[1]);
+	if (n < 0) {
+		r->err = errno;
+		return;
+	}
+	if (n != w) {
+		r->fail = "short transfer";
+		return;
+	}
+	res_hex(r, "value", val, w);
+}
+
+static void act_region_read(const struct action *a, struct result *r)
+{
+	act_region_rw(a, r, false);
+}
+
+static void act_region_write(const struct action *a, struct result *r)
+{
+	act_region_rw(a, r, true);
+}
+
+/* VFIO_DEVICE_IOEVENTFD with OFFSET as given and no eventfd: bad input */
+static void act_ioeventfd(const struct action *a, struct result *r)
+{
+	struct vfio_device_ioeventfd ioe = { .argsz = sizeof(ioe),
+					     .flags = VFIO_DEVICE_IOEVENTFD_32,
+					     .fd = -1 };
+
+	ioe.offset = a->num[0];
+	r->err = ioctl(cur_dev()->fd, VFIO_DEVICE_IOEVENTFD, &ioe) ? errno : 0;
+}
+
 static void act_vm_info(const struct action *a, struct result *r)
 {
 	struct tsmbpf_vm_info vi = { .argsz = sizeof(vi) };
@@ -1392,6 +1444,9 @@ static const struct action_type action_types[] = {
 	{ "dmabuf-release", 0, 0, act_dmabuf_release, false },
 	{ "dmabuf-close", 0, 0, act_dmabuf_close, false },
 	{ "vm-info", 0, 0, act_vm_info, false },
+	{ "region-read", 2, 3, act_region_read, true },
+	{ "region-write", 3, 4, act_region_write, true },
+	{ "ioeventfd", 1, 1, act_ioeventfd, true },
 	{ "dev", 1, 1, act_dev, false },
 	{ "sleep", 1, 1, act_sleep, false },
 	{ "hold", 0, 0, act_hold, false },

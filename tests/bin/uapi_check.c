@@ -192,7 +192,7 @@ int main(int argc, char **argv)
 	expect(TSMBPF_TDI_INFO, &ti, EINVAL, "TDI_INFO zero argsz");
 
 	/* unknown flags */
-	vc = (struct tsmbpf_vm_create){ .argsz = sizeof(vc), .flags = 1 };
+	vc = (struct tsmbpf_vm_create){ .argsz = sizeof(vc), .flags = ~TSMBPF_VM_CREATE_OWNED };
 	expect(TSMBPF_VM_CREATE, &vc, EINVAL, "VM_CREATE unknown flag");
 	tb = (struct tsmbpf_tdi_bind){ .argsz = sizeof(tb), .flags = 0x80,
 				      .tdi_id = tdi, .vm_id = vm,

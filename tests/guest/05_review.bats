@@ -36,7 +36,26 @@ teardown() {
 # TDI's lock for about a second and other operations queue behind it in a
 # known order (mutex waiters are woken first come, first served)
 slow_firmware() {
-	echo 200000 >/sys/kernel/debug/tsmbpf_emu/latency_us
+	echo "${1:-200000}" >/sys/kernel/debug/tsmbpf_emu/latency_us
+}
+
+# in_kernel PID PATTERN...: wait (up to 60 s) until PID sleeps in the
+# kernel in a function matching one PATTERN (/proc/PID/wchan, the first
+# function outside the scheduler and the lock code): there, e.g. waiting
+# for a TDI's lock, not just started.  Orders the steps of a race without
+# guessing with sleeps, which a loaded host stretches.
+in_kernel() {
+	local pid=$1 i w='' p
+	shift
+	for ((i = 0; i < 600; i++)); do
+		w=$(cat "/proc/$pid/wchan" 2>/dev/null) ||
+			fail "process $pid ended before it slept in $* (last in ${w:-?})"
+		for p in "$@"; do
+			[[ $w == *"$p"* ]] && return 0
+		done
+		sleep 0.1
+	done
+	fail "process $pid never slept in $* (wchan: $w)"
 }
 
 # race SCENARIO: three seconds of tsmbpf_race SCENARIO, which prints its seed
@@ -85,13 +104,13 @@ race() {
 	vm=$(tsmctl vm create)
 	tdi=$(new_tdi tdx 74:00.0)
 	bind_run "$tdi" "$vm"
-	slow_firmware
+	slow_firmware 1000000
 	tsmctl dev unbind "$tdi" >/dev/null &
 	unbind=$!
-	sleep 0.3
+	in_kernel "$unbind" tsmbpf_emu_call
 	tsmctl dev destroy "$tdi" &
 	destroy=$!
-	sleep 0.3
+	in_kernel "$destroy" tdi_destroy
 	# takes its reference now, gets the lock after the destroy
 	run tsmctl dev bind "$tdi" vm "$vm"
 	bind_status=$status bind_output=$output
@@ -189,16 +208,19 @@ no_struct_ops() {
 	vm2=$(tsmctl vm create)
 	tdi=$(new_tdi tdx 75:00.0)
 	bind_run "$tdi" "$vm2"
-	slow_firmware
+	slow_firmware 1000000
 	tsmctl dev unbind "$tdi" >/dev/null &
 	unbind=$!
-	sleep 0.3
+	in_kernel "$unbind" tsmbpf_emu_call
 	# takes a reference on $vm now, waits for the TDI's lock
 	tsmctl dev bind "$tdi" vm "$vm" >/tmp/bind.out 2>&1 &
 	bind=$!
-	sleep 0.3
+	in_kernel "$bind" tdi_bind lock_live
 	run tsmctl vm destroy "$vm"
 	destroy_status=$status
+	kill -0 "$unbind" 2>/dev/null ||
+		fail "the unbind ended before the VM's destroy: the bind was not queued"
+	assert_equal "$destroy_status" 0
 	wait "$unbind"
 	bind_status=0
 	wait "$bind" || bind_status=$?

@@ -204,3 +204,30 @@ fn_tdi() {
 	# nothing holds the module: no dma-buf, no attachment, no TDI
 	assert_equal "$(awk '$1 == "tsmbpf_vfio_pci" { print $3 }' /proc/modules)" 0
 }
+
+@test "private MMIO: the BAR's region refuses pread and pwrite while bound, as its mapping does" {
+	run tsmbpf_vmm -j "$FN" "region-read $BAR 0x12 2" 'tdi-bind tdx' \
+		"!region-read $BAR 0x12 2" "!region-write $BAR 0x16 0 2" "!mmap $BAR" \
+		'!region-read 1 0 4' tdi-unbind "region-read $BAR 0x12 2" 'cfg-read 0 2'
+	assert_success
+	is 1 region-read '.ok'
+	is 2 region-read '.as_expected and .error == "EBUSY"'
+	is 1 region-write '.as_expected and .error == "EBUSY"'
+	# every memory BAR of the function is private, the MSI-X one too
+	is 3 region-read '.as_expected and .error == "EBUSY"'
+	# unbound: the region reads the same as before; config space always did
+	v=$(line 1 region-read | jq -r .value)
+	is 4 region-read ".ok and .value == $v"
+	is 1 cfg-read '.ok'
+}
+
+@test "VFIO_DEVICE_IOEVENTFD with bit 63 of the offset is refused, not passed to vfio-pci-core" {
+	# vfio-pci-core 6.12 computes a negative BAR index from it and reads
+	# out of bounds (an oops on plain vfio-pci)
+	run tsmbpf_vmm -j "$FN" '!ioeventfd 0xf3010c165f3aa4a1' '!ioeventfd 0x8000000000000000' \
+		'!ioeventfd 0x70000000000' 'read-bar 4 0x12 2'
+	assert_success
+	is 1 ioeventfd '.error == "EINVAL"'
+	is 2 ioeventfd '.error == "EINVAL"'
+	is 3 ioeventfd '.error == "EINVAL"'	# the ROM region: no ioeventfd
+}
