@@ -43,6 +43,10 @@ teardown() {
 
 @test "stress: $SECS s of random operations, policy swaps, tracing, rmmod attempts and host events; invariants hold" {
 	local seed=${TSMBPF_SEED:-$RANDOM}
+	# The tracepoints' static keys on for the whole run: the tracing
+	# thread's attach and detach then patch no kernel text while other
+	# CPUs run it (multi-threaded TCG can oops on cross-modified code)
+	echo 1 >/sys/kernel/tracing/events/tsmbpf/enable
 	tdi=$(tsmctl dev create platform tdx pci "$PCI_LONE_FN")
 	run tsmbpf_stress -q -s "$seed" -t "$SECS" -T 4 -n 24 -f "$PCI_LONE_FN"
 	echo "$output"
@@ -57,4 +61,5 @@ teardown() {
 	# the function's TDI ends whole and usable
 	tdi_json "$tdi" | jq -e '.vm == null and .state == "CONFIG_UNLOCKED" and .host_access'
 	assert_equal "$(cat "$SYSFS/nr_vms")" 0
+	echo 0 >/sys/kernel/tracing/events/tsmbpf/enable
 }
