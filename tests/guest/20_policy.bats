@@ -244,9 +244,15 @@ check_trace() {
 	cat $T/trace_pipe >/tmp/trace.txt &
 	tracer=$!
 	echo 1 >$T/tracing_on
+	u0=$(counter unbinds)
 	tsmbpf_cycle -p tdx -n 64 -i 0 -b 0x30 -q >/tmp/cycle.json 2>/tmp/cycle.err &
 	loop=$!
-	sleep 1
+	# the loop is running (a round of 64 done) before the first swap: on
+	# a loaded host its start can take longer than any fixed sleep
+	for ((i = 0; i < 300 && $(counter unbinds) < u0 + 64; i++)); do
+		sleep 0.1
+	done
+	[ "$(counter unbinds)" -ge $((u0 + 64)) ] || fail "the cycle loop did not start"
 	# 200 swaps of the pinned link: tdx_alt, tdx_connect, tdx_alt, ...
 	run tsmbpf_swap -l "$PINDIR/tdx_connect" "$POLDIR/tdx_connect.bpf.o" \
 		"$TPOLDIR/tdx_alt.bpf.o" -n 200
