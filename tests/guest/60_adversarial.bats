@@ -140,8 +140,8 @@ def ctx: {exit: rec($plats[0]), gates: .gates, ops: .ops, load: .load,
 	$plats[] as $p | rec($p) as $r |
 	if ($r != null and $r.policy == $name and $r.kind == $kind and
 	    $r.callback == $cb and $r.missing_step == $step and
-	    $r.generation >= $g0 and
-	    ($outcome == "init" or $r.tdi == $lasttdi)) then empty
+	    # a refused init() never had a generation of its own
+	    ($outcome == "init" or ($r.generation >= $g0 and $r.tdi == $lasttdi))) then empty
 	else "\($p) exit record \($r | tojson); want \($kind) in \($cb)(), missing \($step), tdi \($lasttdi)" end
  else empty end),
 (.tdis[] | select(.tdi as $t | $tdis | index($t)) |
