@@ -335,6 +335,14 @@ u64 tsmbpf_nr_tdis(void);
 int tsmbpf_step(struct tsmbpf_tdi *tdi, u32 step, u64 arg, u32 *fw_error);
 int tsmbpf_tdi_device_error(struct tsmbpf_tdi *tdi);
 int tsmbpf_native_unbind(struct tsmbpf_tdi *tdi, u32 *fw_error);
+int tsmbpf_native_bind(struct tsmbpf_tdi *tdi, u32 *fw_error);
+/* tries of a native step the firmware refuses (busy, a transient error) */
+#define TSMBPF_NATIVE_TRIES	3
+u32 tsmbpf_missing_step(const struct tsmbpf_tdi *tdi);
+typedef void (*tsmbpf_step_observer_t)(struct tsmbpf_tdi *tdi, u32 step,
+				       int result);
+void tsmbpf_steps_observe(tsmbpf_step_observer_t fn);
+void tsmbpf_policy_glue_init(void);
 const char *tsmbpf_platform_name(u32 platform);
 const char *tsmbpf_step_name(u32 step);
 struct tsmbpf_call *tsmbpf_tdi_current_call(void);

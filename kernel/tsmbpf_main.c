@@ -529,6 +529,7 @@ static int __init tsmbpf_init(void)
 	if (ret)
 		return ret;
 
+	tsmbpf_policy_glue_init();
 	/* neither kfuncs nor struct_ops can be unregistered: no undo */
 	ret = tsmbpf_kfuncs_init();
 	if (ret) {

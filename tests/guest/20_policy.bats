@@ -24,6 +24,9 @@ setup() {
 }
 
 teardown() {
+	# a test that stops tracing turns it back on, failed or not: later
+	# suites read bpf_printk output from the trace buffer
+	echo 1 >/sys/kernel/tracing/tracing_on
 	tsmbpf_cleanup_objects
 }
 
