@@ -77,12 +77,15 @@ bats_args="--tap"
 guest_log="$O/vm/guest-tests.log"
 console="$O/vm/test-console.log"
 # the guest tests' own knobs, passed through: TSMBPF_SEED replays the races
-# of tsmbpf_race, TSMBPF_VFIO_STRESS=1 runs the opt-in VFIO race
+# of tsmbpf_race, the fuzzer, the stress and the kill test;
+# TSMBPF_VFIO_STRESS=1 runs the opt-in VFIO race; TSMBPF_FUZZ_SECS,
+# TSMBPF_STRESS_SECS and TSMBPF_OWNER_KILLS lengthen those three
 guest_env=
-for v in TSMBPF_SEED TSMBPF_VFIO_STRESS; do
+for v in TSMBPF_SEED TSMBPF_VFIO_STRESS TSMBPF_FUZZ_SECS TSMBPF_STRESS_SECS \
+	TSMBPF_OWNER_KILLS; do
 	[ -n "${!v:-}" ] && guest_env+="$v=$(printf %q "${!v}") "
 done
-"$VMRUN" --build "$O" "${vmrun_kernel[@]}" --timeout 3600 --log "$console" -- \
+"$VMRUN" --build "$O" "${vmrun_kernel[@]}" --timeout 4800 --log "$console" -- \
 	"${guest_env}bats $bats_args$suites | tee /tmp/tap; rc=\${PIPESTATUS[0]};" \
 	"echo TSMBPF-TAP-BEGIN; cat /tmp/tap; echo TSMBPF-TAP-END; exit \$rc" \
 	| tee "$guest_log"
