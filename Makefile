@@ -44,6 +44,9 @@ KVER = $(shell cat $(DEBUG_KERNEL_STAMP) 2>/dev/null)
 KDIR = $(DEBUG_KERNEL)/build
 # vm-run.sh boots it (and run-tests.sh's vm-run.sh calls inherit it)
 export TSMBPF_KERNEL_DIR := $(DEBUG_KERNEL)
+# longer runs of the fuzzer and the stress where lockdep and KASAN watch
+export TSMBPF_FUZZ_SECS ?= 300
+export TSMBPF_STRESS_SECS ?= 120
 else
 KVER = $(shell $(TOP)/scripts/kver.sh)
 KDIR = /usr/src/linux-headers-$(KVER)
