@@ -24,52 +24,48 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* false: histograms and counters only, nothing in the ring buffer */
+/*
+ * false: histograms and counters only, nothing in the ring buffer; the
+ * loader then loads neither lat_state nor lat_host_event, which feed the
+ * timeline alone (loader/lat.c).
+ */
 const volatile bool timeline_on = true;
 
 #define LAT_MAX_TDIS	8192
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TSMBPF_PLAT_NR * TSMBPF_STEP_NR);
-	__type(key, struct tsmbpf_lat_step_key);
+	__type(key, __u32);
 	__type(value, struct tsmbpf_lat_hist);
 } hist_step SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TSMBPF_PLAT_NR * (TSMBPF_OP_NR + TSMBPF_EV_NR));
-	__type(key, struct tsmbpf_lat_op_key);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TSMBPF_PLAT_NR * TSMBPF_LAT_OP_SLOTS);
+	__type(key, __u32);
 	__type(value, struct tsmbpf_lat_hist);
 } hist_op SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LAT_MAX_TDIS * TSMBPF_OP_NR);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct tsmbpf_lat_tdi_key);
-	__type(value, struct tsmbpf_lat_hist);
-} hist_tdi SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LAT_MAX_TDIS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
-	__type(value, struct tsmbpf_lat_tdi_info);
-} tdi_info SEC(".maps");
+	__type(value, struct tsmbpf_lat_tdi);
+} hist_tdi SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, TSMBPF_PLAT_NR * TSMBPF_EV_NR * TSMBPF_VERDICT_NR);
-	__type(key, struct tsmbpf_lat_verdict_key);
+	__type(key, __u32);
 	__type(value, __u64);
 } cnt_verdict SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, TSMBPF_PLAT_NR * TSMBPF_POL_NR);
-	__type(key, struct tsmbpf_lat_policy_key);
+	__type(key, __u32);
 	__type(value, __u64);
 } cnt_policy SEC(".maps");
 
@@ -85,8 +81,7 @@ struct {
 	__type(value, __u64);
 } timeline_drops SEC(".maps");
 
-static const struct tsmbpf_lat_hist zero_hist;
-static const __u64 zero_cnt;
+static const struct tsmbpf_lat_tdi zero_tdi;
 
 /* Slot of d: 0 for 0, else 1 + floor(log2(d)), capped at the last slot. */
 static __always_inline __u32 lat_slot(__u64 d)
@@ -103,24 +98,15 @@ static __always_inline __u32 lat_slot(__u64 d)
 	return r < TSMBPF_LAT_SLOTS ? r : TSMBPF_LAT_SLOTS - 1;
 }
 
-static __always_inline void *lat_get(void *map, const void *key,
-				     const void *zero)
+/*
+ * Add d to h.  Atomic adds even on a per-CPU copy: a program is not
+ * migrated, but with full preemption another task may run it on the same
+ * CPU in the middle of the update.
+ */
+static __always_inline void hist_add(struct tsmbpf_lat_hist *h, __u64 d)
 {
-	void *v = bpf_map_lookup_elem(map, key);
-
-	if (v)
-		return v;
-	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(map, key);
-}
-
-static __always_inline void hist_add(void *map, const void *key, __u64 d)
-{
-	struct tsmbpf_lat_hist *h = lat_get(map, key, &zero_hist);
 	__u32 slot = lat_slot(d);
 
-	if (!h)
-		return;
 	if (slot < TSMBPF_LAT_SLOTS)
 		__sync_fetch_and_add(&h->slots[slot], 1);
 	__sync_fetch_and_add(&h->sum_ns, d);
@@ -130,9 +116,18 @@ static __always_inline void hist_add(void *map, const void *key, __u64 d)
 	__sync_fetch_and_add(&h->count, 1);
 }
 
-static __always_inline void cnt_add(void *map, const void *key)
+/* An array map's entry: inlined by the verifier, no hashing. */
+static __always_inline void hist_add_idx(void *map, __u32 idx, __u64 d)
 {
-	__u64 *c = lat_get(map, key, &zero_cnt);
+	struct tsmbpf_lat_hist *h = bpf_map_lookup_elem(map, &idx);
+
+	if (h)
+		hist_add(h, d);
+}
+
+static __always_inline void cnt_add(void *map, __u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(map, &idx);
 
 	if (c)
 		__sync_fetch_and_add(c, 1);
@@ -143,16 +138,28 @@ static __always_inline __u64 lat_dur(__u64 now, __u64 start_ns)
 	return start_ns && now > start_ns ? now - start_ns : 0;
 }
 
-static __always_inline void tdi_seen(const struct tsmbpf_tdi *tdi)
+/*
+ * The TDI's operation histogram: one hash lookup per operation, its
+ * labels set when its entry is made (a created TDI's entry is deleted
+ * first: lat_tdi_created).
+ */
+static __always_inline void tdi_hist_add(const struct tsmbpf_tdi *tdi,
+					 __u32 op, __u64 d)
 {
-	struct tsmbpf_lat_tdi_info info = {
-		.platform = tdi->platform,
-		.bdf = tdi->bdf,
-	};
+	struct tsmbpf_lat_tdi *t;
 	__u32 id = tdi->id;
 
-	if (!bpf_map_lookup_elem(&tdi_info, &id))
-		bpf_map_update_elem(&tdi_info, &id, &info, BPF_ANY);
+	t = bpf_map_lookup_elem(&hist_tdi, &id);
+	if (!t) {
+		bpf_map_update_elem(&hist_tdi, &id, &zero_tdi, BPF_NOEXIST);
+		t = bpf_map_lookup_elem(&hist_tdi, &id);
+		if (!t)
+			return;
+		t->platform = tdi->platform;
+		t->bdf = tdi->bdf;
+	}
+	if (op < TSMBPF_OP_NR)
+		hist_add(&t->op[op], d);
 }
 
 static __always_inline char hex(__u32 d)
@@ -217,15 +224,11 @@ static __always_inline int lat_step_do(const struct tsmbpf_tdi *tdi, u32 step, i
 	     u32 fw_error, u64 start_ns)
 {
 	__u64 now = bpf_ktime_get_ns(), d = lat_dur(now, start_ns);
-	struct tsmbpf_lat_step_key key = {
-		.platform = tdi->platform,
-		.step = step,
-	};
 	struct tsmbpf_ops *ops;
 	struct tsmbpf_rec *r;
 
 	if (start_ns)
-		hist_add(&hist_step, &key, d);
+		hist_add_idx(&hist_step, TSMBPF_LAT_STEP_IDX(tdi->platform, step), d);
 	r = rec_new(TSMBPF_REC_STEP, now);
 	if (!r)
 		return 0;
@@ -257,14 +260,11 @@ static __always_inline int lat_op(const struct tsmbpf_tdi *tdi, __u32 op,
 				  const char *policy, int ret, __u64 start_ns)
 {
 	__u64 now = bpf_ktime_get_ns(), d = lat_dur(now, start_ns);
-	struct tsmbpf_lat_op_key key = { .platform = tdi->platform, .op = op };
-	struct tsmbpf_lat_tdi_key tkey = { .tdi = tdi->id, .op = op };
 	struct tsmbpf_rec *r;
 
-	tdi_seen(tdi);
 	if (start_ns) {
-		hist_add(&hist_op, &key, d);
-		hist_add(&hist_tdi, &tkey, d);
+		hist_add_idx(&hist_op, TSMBPF_LAT_OP_IDX(tdi->platform, op, 0), d);
+		tdi_hist_add(tdi, op, d);
 	}
 	r = rec_new(TSMBPF_REC_OP, now);
 	if (!r)
@@ -349,14 +349,9 @@ int BPF_PROG(lat_host_event, const struct tsmbpf_tdi *tdi, u32 event)
 static __always_inline int lat_host_verdict_do(const struct tsmbpf_tdi *tdi, u32 event,
 	     u32 verdict, bool by_policy)
 {
-	struct tsmbpf_lat_verdict_key key = {
-		.platform = tdi->platform,
-		.event = event,
-		.verdict = verdict,
-	};
 	struct tsmbpf_rec *r;
 
-	cnt_add(&cnt_verdict, &key);
+	cnt_add(&cnt_verdict, TSMBPF_LAT_VERDICT_IDX(tdi->platform, event, verdict));
 	r = rec_new(TSMBPF_REC_VERDICT, bpf_ktime_get_ns());
 	if (!r)
 		return 0;
@@ -381,18 +376,13 @@ static __always_inline int lat_host_event_done_do(const struct tsmbpf_tdi *tdi, 
 	     u32 verdict, int ret, u64 start_ns)
 {
 	__u64 now = bpf_ktime_get_ns(), d = lat_dur(now, start_ns);
-	struct tsmbpf_lat_op_key key = {
-		.platform = tdi->platform,
-		.op = TSMBPF_OP_EVENT,
-		.event = event,
-	};
-	struct tsmbpf_lat_tdi_key tkey = { .tdi = tdi->id, .op = TSMBPF_OP_EVENT };
 	struct tsmbpf_rec *r;
 
-	tdi_seen(tdi);
 	if (start_ns) {
-		hist_add(&hist_op, &key, d);
-		hist_add(&hist_tdi, &tkey, d);
+		if (event < TSMBPF_EV_NR)
+			hist_add_idx(&hist_op, TSMBPF_LAT_OP_IDX(tdi->platform,
+								 TSMBPF_OP_EVENT, event), d);
+		tdi_hist_add(tdi, TSMBPF_OP_EVENT, d);
 	}
 	r = rec_new(TSMBPF_REC_EVENT_DONE, now);
 	if (!r)
@@ -419,10 +409,9 @@ int BPF_PROG(lat_host_event_done, const struct tsmbpf_tdi *tdi, u32 event,
 static __always_inline int lat_policy(__u32 kind, __u32 what, __u32 platform,
 				      const char *name, __u64 gen)
 {
-	struct tsmbpf_lat_policy_key key = { .platform = platform, .what = what };
 	struct tsmbpf_rec *r;
 
-	cnt_add(&cnt_policy, &key);
+	cnt_add(&cnt_policy, TSMBPF_LAT_POLICY_IDX(platform, what));
 	r = rec_new(kind, bpf_ktime_get_ns());
 	if (!r)
 		return 0;
@@ -456,13 +445,9 @@ int BPF_PROG(lat_policy_detach, u32 platform, const char *policy, u64 gen)
 
 static __always_inline int lat_eject_do(const struct tsmbpf_exit_info *info, u32 bdf)
 {
-	struct tsmbpf_lat_policy_key key = {
-		.platform = info->platform,
-		.what = TSMBPF_POL_EJECT,
-	};
 	struct tsmbpf_rec *r;
 
-	cnt_add(&cnt_policy, &key);
+	cnt_add(&cnt_policy, TSMBPF_LAT_POLICY_IDX(info->platform, TSMBPF_POL_EJECT));
 	r = rec_new(TSMBPF_REC_EJECT, bpf_ktime_get_ns());
 	if (!r)
 		return 0;
@@ -483,4 +468,21 @@ int BPF_PROG(lat_eject, const struct tsmbpf_exit_info *info, u32 bdf)
 	if (!info)
 		return 0;
 	return lat_eject_do(info, bdf);
+}
+
+/*
+ * A TDI was created: its id may be a destroyed TDI's, whose histograms
+ * and labels must not carry over.  No record; the entry is made again,
+ * with this TDI's labels, by its first operation.
+ */
+SEC("tp_btf/tsmbpf_tdi_created")
+int BPF_PROG(lat_tdi_created, const struct tsmbpf_tdi *tdi)
+{
+	__u32 id;
+
+	if (!tdi)
+		return 0;
+	id = tdi->id;
+	bpf_map_delete_elem(&hist_tdi, &id);
+	return 0;
 }

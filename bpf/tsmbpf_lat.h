@@ -5,12 +5,22 @@
  *
  *   hist_step      log2 latency per (platform, step)         -> tsmbpf_step_seconds
  *   hist_op        log2 latency per (platform, op[, event])  -> tsmbpf_op_seconds
- *   hist_tdi       log2 latency per (tdi, op)                -> tsmbpf_tdi_op_seconds
+ *   hist_tdi       log2 latency per (tdi, op), with the TDI's
+ *                  platform and BDF (its labels)              -> tsmbpf_tdi_op_seconds
  *   cnt_verdict    host events per (platform, event, verdict) -> tsmbpf_host_events_total
  *   cnt_policy     attach/swap/detach/eject per (platform, what) -> tsmbpf_policy_*_total
  *   timeline       BPF ring buffer of struct tsmbpf_rec, in order
  *   timeline_drops records the ring buffer had no room for     -> tsmbpf_timeline_dropped_total
- *   tdi_info       platform and BDF of each TDI seen (labels of hist_tdi; no metric)
+ *
+ * hist_step and hist_op are per-CPU arrays (a reader sums the CPUs' copies,
+ * and takes the largest max_ns), indexed by TSMBPF_LAT_STEP_IDX() and
+ * TSMBPF_LAT_OP_IDX(); cnt_verdict and cnt_policy are arrays of __u64
+ * indexed by TSMBPF_LAT_VERDICT_IDX() and TSMBPF_LAT_POLICY_IDX(): the hot
+ * programs look nothing up in a hash table but hist_tdi, once per
+ * operation.  hist_tdi is a hash table keyed by TDI id; a TDI's entry is
+ * deleted when a TDI is created (the tsmbpf_tdi_created tracepoint), as
+ * ids are reused after a destroy: a destroyed TDI's histograms stay until
+ * its id is given to a new TDI, whose counts and labels start afresh.
  *
  * Slot i of a histogram counts durations d with 2^(i-1) <= d < 2^i ns
  * (slot 0 counts d == 0), as libbpf-tools' log2 histograms do.
@@ -43,38 +53,22 @@ struct tsmbpf_lat_hist {
 	__u64	max_ns;
 };
 
-struct tsmbpf_lat_step_key {
+/* hist_op: bind, accept and unbind, then one per host event */
+#define TSMBPF_LAT_OP_SLOTS	(TSMBPF_OP_EVENT + TSMBPF_EV_NR)
+
+#define TSMBPF_LAT_STEP_IDX(plat, step)	((plat) * TSMBPF_STEP_NR + (step))
+#define TSMBPF_LAT_OP_IDX(plat, op, event)				\
+	((plat) * TSMBPF_LAT_OP_SLOTS +					\
+	 ((op) == TSMBPF_OP_EVENT ? TSMBPF_OP_EVENT + (event) : (op)))
+#define TSMBPF_LAT_VERDICT_IDX(plat, event, verdict)			\
+	(((plat) * TSMBPF_EV_NR + (event)) * TSMBPF_VERDICT_NR + (verdict))
+#define TSMBPF_LAT_POLICY_IDX(plat, what)	((plat) * TSMBPF_POL_NR + (what))
+
+/* hist_tdi's value: one TDI's labels and its histogram per operation */
+struct tsmbpf_lat_tdi {
 	__u32	platform;	/* enum tsmbpf_platform */
-	__u32	step;		/* enum tsmbpf_step */
-};
-
-struct tsmbpf_lat_op_key {
-	__u32	platform;
-	__u32	op;		/* enum tsmbpf_lat_op */
-	__u32	event;		/* enum tsmbpf_host_event for TSMBPF_OP_EVENT, else 0 */
-	__u32	pad;
-};
-
-struct tsmbpf_lat_tdi_key {
-	__u32	tdi;
-	__u32	op;		/* enum tsmbpf_lat_op */
-};
-
-struct tsmbpf_lat_verdict_key {
-	__u32	platform;
-	__u32	event;		/* enum tsmbpf_host_event */
-	__u32	verdict;	/* enum tsmbpf_verdict */
-	__u32	pad;
-};
-
-struct tsmbpf_lat_policy_key {
-	__u32	platform;
-	__u32	what;		/* enum tsmbpf_lat_policy_what */
-};
-
-struct tsmbpf_lat_tdi_info {
-	__u32	platform;
 	__u32	bdf;		/* TSMBPF_BDF() */
+	struct tsmbpf_lat_hist op[TSMBPF_OP_NR];
 };
 
 enum tsmbpf_rec_kind {

@@ -15,6 +15,7 @@
 #include <linux/xarray.h>
 
 #include "tsmbpf.h"
+#include "tsmbpf_trace.h"
 
 static DEFINE_XARRAY_ALLOC1(tsmbpf_vms);
 static DEFINE_XARRAY_ALLOC1(tsmbpf_tdis);
@@ -438,6 +439,8 @@ static int tsmbpf_tdi_publish(struct tsmbpf_tdi *tdi)
 		goto out_unlock;
 	}
 	kref_get(&tdi->kref);	/* the xarray's */
+	/* before the store: no operation on it can be traced before this */
+	trace_tsmbpf_tdi_created(tdi);
 	xa_store(&tsmbpf_tdis, tdi->id, tdi, GFP_KERNEL);
 out_unlock:
 	mutex_unlock(&tsmbpf_create_lock);
@@ -543,6 +546,8 @@ int tsmbpf_tdi_destroy(struct tsmbpf_tdi *tdi)
 	tsmbpf_host_detach(tdi);
 	/* waits for sysfs readers: not under tdi->lock */
 	tsmbpf_sysfs_tdi_del(tdi);
+	/* before the erase: its id cannot be a new TDI's yet */
+	trace_tsmbpf_tdi_destroyed(tdi);
 	xa_cmpxchg(&tsmbpf_tdis, tdi->id, tdi, NULL, 0);
 	tsmbpf_tdi_put(tdi);	/* the xarray's reference */
 	return 0;

@@ -365,6 +365,39 @@ DEFINE_EVENT(tsmbpf_policy_op, tsmbpf_policy_detach,
 	TP_PROTO(u32 platform, const char *policy, u64 gen),
 	TP_ARGS(platform, policy, gen));
 
+/*
+ * @tdi was created (its id reserved, not yet published) or is being
+ * destroyed (dead, still published).  Ids are reused after a destroy:
+ * whatever is kept per TDI id starts afresh at a create.
+ */
+DECLARE_EVENT_CLASS(tsmbpf_tdi_life,
+	TP_PROTO(const struct tsmbpf_tdi *tdi),
+	TP_ARGS(tdi),
+	TP_STRUCT__entry(
+		__field(u32, tdi)
+		__field(u32, bdf)
+		__field(u32, platform)
+	),
+	TP_fast_assign(
+		__entry->tdi = tdi->id;
+		__entry->bdf = tdi->bdf;
+		__entry->platform = tdi->platform;
+	),
+	TP_printk("tdi=%u bdf=" TSMBPF_BDF_FMT " plat=%s",
+		  __entry->tdi, tsmbpf_bdf_seg(__entry->bdf),
+		  tsmbpf_bdf_bus(__entry->bdf), tsmbpf_bdf_dev(__entry->bdf),
+		  tsmbpf_bdf_fn(__entry->bdf),
+		  tsmbpf_show_plat(__entry->platform))
+);
+
+DEFINE_EVENT(tsmbpf_tdi_life, tsmbpf_tdi_created,
+	TP_PROTO(const struct tsmbpf_tdi *tdi),
+	TP_ARGS(tdi));
+
+DEFINE_EVENT(tsmbpf_tdi_life, tsmbpf_tdi_destroyed,
+	TP_PROTO(const struct tsmbpf_tdi *tdi),
+	TP_ARGS(tdi));
+
 /* A policy ejected; @bdf is the BDF of the TDI it failed on, or 0. */
 TRACE_EVENT(tsmbpf_eject,
 	TP_PROTO(const struct tsmbpf_exit_info *info, u32 bdf),

@@ -27,6 +27,8 @@
 struct lat {
 	struct tsmbpf_lat *skel;
 	struct ring_buffer *rb;
+	struct tsmbpf_lat_hist *percpu;	/* one per possible CPU */
+	int ncpus;
 	lat_rec_cb cb;
 	void *cb_ctx;
 	int seen;
@@ -79,6 +81,28 @@ struct lat *lat_open(const struct lat_opts *opts)
 		goto err_free;
 	}
 	lat->skel->rodata->timeline_on = timeline;
+	/*
+	 * No timeline: the programs that only write records are not
+	 * loaded, so their tracepoints stay off (top and serve attach
+	 * what they read, nothing more).  lat_tdi_created stays: it keeps
+	 * hist_tdi right when an id is reused.
+	 */
+	if (!timeline) {
+		bpf_program__set_autoload(lat->skel->progs.lat_state, false);
+		bpf_program__set_autoload(lat->skel->progs.lat_host_event, false);
+	}
+	lat->ncpus = libbpf_num_possible_cpus();
+	if (lat->ncpus < 1) {
+		err = lat->ncpus < 0 ? lat->ncpus : -EINVAL;
+		p_err("possible CPUs: %s", strerror(-err));
+		goto err_destroy;
+	}
+	lat->percpu = calloc(lat->ncpus, sizeof(*lat->percpu));
+	if (!lat->percpu) {
+		err = -ENOMEM;
+		p_err("out of memory");
+		goto err_destroy;
+	}
 	/* no timeline: the smallest ring buffer there is, never written */
 	err = bpf_map__set_max_entries(lat->skel->maps.timeline,
 				       timeline ? size : page);
@@ -111,6 +135,7 @@ err_load:
 err_destroy:
 	tsmbpf_lat__destroy(lat->skel);
 err_free:
+	free(lat->percpu);
 	free(lat);
 	errno = -err;
 	return NULL;
@@ -122,6 +147,7 @@ void lat_close(struct lat *lat)
 		return;
 	ring_buffer__free(lat->rb);
 	tsmbpf_lat__destroy(lat->skel);
+	free(lat->percpu);
 	free(lat);
 }
 
@@ -142,70 +168,80 @@ int lat_poll(struct lat *lat, lat_rec_cb cb, void *ctx, int timeout_ms)
 	return lat->seen;
 }
 
-static void lat_hist_read(int fd, const void *key,
+static void lat_hist_merge(struct tsmbpf_lat_hist *to,
+			   const struct tsmbpf_lat_hist *h)
+{
+	int i;
+
+	for (i = 0; i < TSMBPF_LAT_SLOTS; i++)
+		to->slots[i] += h->slots[i];
+	to->count += h->count;
+	to->sum_ns += h->sum_ns;
+	if (h->max_ns > to->max_ns)
+		to->max_ns = h->max_ns;
+}
+
+/* Entry idx of a per-CPU histogram array, the CPUs' copies summed. */
+static void lat_hist_read(struct lat *lat, int fd, uint32_t idx,
 			  struct tsmbpf_lat_hist *h)
 {
-	if (bpf_map_lookup_elem(fd, key, h))
-		memset(h, 0, sizeof(*h));
+	int cpu;
+
+	memset(h, 0, sizeof(*h));
+	if (bpf_map_lookup_elem(fd, &idx, lat->percpu))
+		return;
+	for (cpu = 0; cpu < lat->ncpus; cpu++)
+		lat_hist_merge(h, &lat->percpu[cpu]);
+}
+
+static uint64_t lat_cnt_read(int fd, uint32_t idx)
+{
+	uint64_t v;
+
+	return bpf_map_lookup_elem(fd, &idx, &v) ? 0 : v;
 }
 
 /* hist_step, hist_op, cnt_verdict, cnt_policy: fixed-size tables. */
 static void lat_snap_tables(struct lat *lat, struct lat_snapshot *snap)
 {
-	struct tsmbpf_lat_verdict_key vk = {};
-	struct tsmbpf_lat_policy_key pk = {};
-	struct tsmbpf_lat_step_key sk = {};
-	struct tsmbpf_lat_op_key ok = {};
+	uint32_t p, i, e, v;
 	int fd;
 
 	fd = bpf_map__fd(lat->skel->maps.hist_step);
-	for (sk.platform = 0; sk.platform < TSMBPF_PLAT_NR; sk.platform++)
-		for (sk.step = 0; sk.step < TSMBPF_STEP_NR; sk.step++)
-			lat_hist_read(fd, &sk, &snap->step[sk.platform][sk.step]);
+	for (p = 0; p < TSMBPF_PLAT_NR; p++)
+		for (i = 0; i < TSMBPF_STEP_NR; i++)
+			lat_hist_read(lat, fd, TSMBPF_LAT_STEP_IDX(p, i),
+				      &snap->step[p][i]);
 
 	fd = bpf_map__fd(lat->skel->maps.hist_op);
-	for (ok.platform = 0; ok.platform < TSMBPF_PLAT_NR; ok.platform++) {
-		for (ok.op = 0; ok.op < TSMBPF_OP_NR; ok.op++) {
-			if (ok.op == TSMBPF_OP_EVENT)
+	for (p = 0; p < TSMBPF_PLAT_NR; p++) {
+		for (i = 0; i < TSMBPF_OP_NR; i++) {
+			if (i == TSMBPF_OP_EVENT)
 				continue;
-			ok.event = 0;
-			lat_hist_read(fd, &ok, &snap->op[ok.platform][ok.op]);
+			lat_hist_read(lat, fd, TSMBPF_LAT_OP_IDX(p, i, 0),
+				      &snap->op[p][i]);
 		}
 		/* an event's latency is kept per event; the op is their sum */
-		ok.op = TSMBPF_OP_EVENT;
-		for (ok.event = 0; ok.event < TSMBPF_EV_NR; ok.event++) {
-			struct tsmbpf_lat_hist *e = &snap->event[ok.platform][ok.event];
-			struct tsmbpf_lat_hist *o = &snap->op[ok.platform][ok.op];
-			int i;
-
-			lat_hist_read(fd, &ok, e);
-			for (i = 0; i < TSMBPF_LAT_SLOTS; i++)
-				o->slots[i] += e->slots[i];
-			o->count += e->count;
-			o->sum_ns += e->sum_ns;
-			if (e->max_ns > o->max_ns)
-				o->max_ns = e->max_ns;
+		for (e = 0; e < TSMBPF_EV_NR; e++) {
+			lat_hist_read(lat, fd, TSMBPF_LAT_OP_IDX(p, TSMBPF_OP_EVENT, e),
+				      &snap->event[p][e]);
+			lat_hist_merge(&snap->op[p][TSMBPF_OP_EVENT],
+				       &snap->event[p][e]);
 		}
 	}
 
 	fd = bpf_map__fd(lat->skel->maps.cnt_verdict);
-	for (vk.platform = 0; vk.platform < TSMBPF_PLAT_NR; vk.platform++)
-		for (vk.event = 0; vk.event < TSMBPF_EV_NR; vk.event++)
-			for (vk.verdict = 0; vk.verdict < TSMBPF_VERDICT_NR; vk.verdict++) {
-				uint64_t *v = &snap->verdicts[vk.platform][vk.event][vk.verdict];
-
-				if (bpf_map_lookup_elem(fd, &vk, v))
-					*v = 0;
-			}
+	for (p = 0; p < TSMBPF_PLAT_NR; p++)
+		for (e = 0; e < TSMBPF_EV_NR; e++)
+			for (v = 0; v < TSMBPF_VERDICT_NR; v++)
+				snap->verdicts[p][e][v] =
+					lat_cnt_read(fd, TSMBPF_LAT_VERDICT_IDX(p, e, v));
 
 	fd = bpf_map__fd(lat->skel->maps.cnt_policy);
-	for (pk.platform = 0; pk.platform < TSMBPF_PLAT_NR; pk.platform++)
-		for (pk.what = 0; pk.what < TSMBPF_POL_NR; pk.what++) {
-			uint64_t *v = &snap->policy_ops[pk.platform][pk.what];
-
-			if (bpf_map_lookup_elem(fd, &pk, v))
-				*v = 0;
-		}
+	for (p = 0; p < TSMBPF_PLAT_NR; p++)
+		for (i = 0; i < TSMBPF_POL_NR; i++)
+			snap->policy_ops[p][i] =
+				lat_cnt_read(fd, TSMBPF_LAT_POLICY_IDX(p, i));
 }
 
 static int lat_tdi_cmp(const void *a, const void *b)
@@ -215,27 +251,18 @@ static int lat_tdi_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static struct lat_tdi *lat_tdi_find(struct lat_snapshot *snap, uint32_t id)
-{
-	struct lat_tdi key = { .id = id };
-
-	return bsearch(&key, snap->tdi, snap->nr_tdi, sizeof(key), lat_tdi_cmp);
-}
-
-/* hist_tdi: one struct lat_tdi per TDI seen, labelled from tdi_info. */
+/* hist_tdi: one struct lat_tdi per TDI seen, with its labels. */
 static int lat_snap_tdis(struct lat *lat, struct lat_snapshot *snap)
 {
-	int ifd = bpf_map__fd(lat->skel->maps.tdi_info);
-	int hfd = bpf_map__fd(lat->skel->maps.hist_tdi);
-	struct tsmbpf_lat_tdi_info info;
-	struct tsmbpf_lat_tdi_key tk, *prev_tk = NULL;
+	int fd = bpf_map__fd(lat->skel->maps.hist_tdi);
+	struct tsmbpf_lat_tdi v;
 	uint32_t id, *prev = NULL;
 	size_t room = 0;
 	struct lat_tdi *t;
 
-	while (!bpf_map_get_next_key(ifd, prev, &id)) {
+	while (!bpf_map_get_next_key(fd, prev, &id)) {
 		prev = &id;
-		if (bpf_map_lookup_elem(ifd, &id, &info))
+		if (bpf_map_lookup_elem(fd, &id, &v))
 			continue;	/* gone since */
 		if (snap->nr_tdi == room) {
 			room = room ? 2 * room : 64;
@@ -247,19 +274,11 @@ static int lat_snap_tdis(struct lat *lat, struct lat_snapshot *snap)
 		t = &snap->tdi[snap->nr_tdi++];
 		memset(t, 0, sizeof(*t));
 		t->id = id;
-		t->platform = info.platform;
-		bdf_format(info.bdf, t->bdf, sizeof(t->bdf));
+		t->platform = v.platform;
+		bdf_format(v.bdf, t->bdf, sizeof(t->bdf));
+		memcpy(t->op, v.op, sizeof(t->op));
 	}
 	qsort(snap->tdi, snap->nr_tdi, sizeof(*snap->tdi), lat_tdi_cmp);
-
-	while (!bpf_map_get_next_key(hfd, prev_tk, &tk)) {
-		prev_tk = &tk;
-		if (tk.op >= TSMBPF_OP_NR)
-			continue;
-		t = lat_tdi_find(snap, tk.tdi);
-		if (t)
-			lat_hist_read(hfd, &tk, &t->op[tk.op]);
-	}
 	return 0;
 }
 

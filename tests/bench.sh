@@ -36,11 +36,15 @@
 #         platform (bound again, untimed, before each event), the gate
 #         unbinding it first: each platform's policy against native, the
 #         policy loaded and unloaded between runs (ABBA)
-#   e. the latency tracing programs (bpf/tsmbpf_lat.bpf.c: histograms and
-#      the timeline) attached against detached, bind+accept+unbind cycles
-#      of each platform natively (tsmbpf_cycle_ab -t: the same VM and TDIs,
-#      the programs attached around alternate passes, ABBA; the timeline
-#      read between passes, untimed, every record read, none dropped)
+#   e. the latency tracing programs (bpf/tsmbpf_lat.bpf.c) attached against
+#      detached, bind+accept+unbind cycles of each platform natively
+#      (tsmbpf_cycle_ab -t: the same VM and TDIs, the programs attached
+#      around alternate passes, ABBA), in both modes, each round running
+#      both: histograms only (-H, the timeline off: what tsmctl top and
+#      tsmctl serve attach) and histograms + timeline (tsmctl trace: the
+#      timeline read between passes, untimed, every record read, none
+#      dropped); ns per tracepoint hit = the added ns per cycle over the
+#      hits per cycle (one timeline record each)
 #
 # The machine is shared and QEMU TCG is noisy: every figure that matters is
 # a ratio of two measurements taken side by side, A and B interleaved in
@@ -622,34 +626,53 @@ bench_vfio() {
 # ------------------------------------------------ e. latency tracing --
 
 bench_trace() {
-	local plat lat pairs t0 r j n p ratio recs
-	local -a N P R PR rows=()
+	local plat lat pairs t0 r j n p ratio pr mode m inv
+	local -a args rows=()
+	# per mode (hist, timeline): space-separated figures of the rounds
+	local -A TN TP TR TPR TC TRECS
 	say "== e. bind+accept+unbind cycle, $CYCLE_TDIS TDIs, native, the latency tracing programs"
 	say "   attached around alternate passes (tsmbpf_cycle_ab -t, ABBA), at 0 and $SLOW_US us of"
-	say "   emulated firmware latency per call"
+	say "   emulated firmware latency per call, in both modes: histograms only (-H: what"
+	say "   tsmctl top and tsmctl serve attach) and histograms + timeline (tsmctl trace); each"
+	say "   round runs both, in alternating order"
 	for lat in 0 $SLOW_US; do
 	pairs=$TRACE_PAIRS
 	[ "$lat" = 0 ] || pairs=$TRACE_PAIRS_SLOW
 	echo "$lat" >"$LATENCY"
 	for plat in tdx sev-tio cca; do
-		t0=$SECONDS N=() P=() R=() PR=() recs=0
+		t0=$SECONDS
+		TN=() TP=() TR=() TPR=() TC=() TRECS=([hist]=0 [timeline]=0)
 		cycle_run "$plat" 2 native # warm-up
 		for ((r = 1; r <= TRACE_ROUNDS; r++)); do
-			j=$(tsmbpf_cycle_ab -t -p "$plat" -n $CYCLE_TDIS -r "$pairs") ||
-				die "tsmbpf_cycle_ab -t -p $plat failed: $j"
-			jv "$j" native_ns && n=$REPLY
-			jv "$j" policy_ns && p=$REPLY
-			jv "$j" ratio && ratio=$REPLY
-			jv "$j" paired_ratio && PR+=("$REPLY")
-			jv "$j" trace_records && recs=$((recs + REPLY))
-			N+=("$n") P+=("$p") R+=("$ratio")
-			say "   $plat $lat us round $r/$TRACE_ROUNDS: untraced $n ns, traced $p ns per cycle: ${ratio}x"
+			for m in $( ((r % 2)) && echo hist timeline || echo timeline hist); do
+				args=(-t)
+				[ "$m" = hist ] && args+=(-H)
+				j=$(tsmbpf_cycle_ab "${args[@]}" -p "$plat" -n $CYCLE_TDIS -r "$pairs") ||
+					die "tsmbpf_cycle_ab ${args[*]} -p $plat failed: $j"
+				jv "$j" native_ns && n=$REPLY
+				jv "$j" policy_ns && p=$REPLY
+				jv "$j" ratio && ratio=$REPLY
+				TN[$m]+=" $n" TP[$m]+=" $p" TR[$m]+=" $ratio"
+				jv "$j" paired_ratio && TPR[$m]+=" $REPLY"
+				jv "$j" records_per_cycle && TC[$m]+=" $REPLY"
+				jv "$j" trace_records && TRECS[$m]=$((TRECS[$m] + REPLY))
+				say "   $plat $lat us round $r/$TRACE_ROUNDS, $m: untraced $n ns, traced $p ns per cycle: ${ratio}x"
+			done
 		done
-		n=$(median "${N[@]}") p=$(median "${P[@]}") ratio=$(median "${R[@]}")
-		rows+=("$(printf '{"platform":"%s","latency_us":%s,"tdis":%s,"rounds":%s,"pairs":%s,"untraced_ns":%s,"traced_ns":%s,"ratio":%s,"paired_ratio":%s,"records":%s,"target_ratio":%s}' \
-			"$plat" "$lat" $CYCLE_TDIS "$TRACE_ROUNDS" "$pairs" "$n" "$p" "$ratio" \
-			"$(median "${PR[@]}")" "$recs" "$TARGET_TRACE")")
-		say "   median: $plat $lat us: untraced $n ns, traced $p ns per cycle: ${ratio}x (target <= $TARGET_TRACE); $recs records [$((SECONDS - t0)) s]"
+		# tracepoint hits per cycle: one record each in the timeline mode
+		# shellcheck disable=SC2086 # the lists split into their figures
+		inv=$(median ${TC[timeline]})
+		for m in hist timeline; do
+			# shellcheck disable=SC2086
+			n=$(median ${TN[$m]}) p=$(median ${TP[$m]}) ratio=$(median ${TR[$m]}) pr=$(median ${TPR[$m]})
+			mode=histograms
+			[ "$m" = timeline ] && mode=histograms+timeline
+			rows+=("$(printf '{"platform":"%s","latency_us":%s,"mode":"%s","tdis":%s,"rounds":%s,"pairs":%s,"untraced_ns":%s,"traced_ns":%s,"ratio":%s,"paired_ratio":%s,"records":%s,"hits_per_cycle":%s,"ns_per_hit":%s,"target_ratio":%s}' \
+				"$plat" "$lat" "$mode" $CYCLE_TDIS "$TRACE_ROUNDS" "$pairs" "$n" "$p" "$ratio" \
+				"$pr" "${TRECS[$m]}" "$inv" "$(fmt '%.0f' "($p - $n) / $inv")" "$TARGET_TRACE")")
+			say "   median: $plat $lat us, $mode: untraced $n ns, traced $p ns per cycle: ${ratio}x, paired ${pr}x (target <= $TARGET_TRACE); $(fmt '%.0f' "($p - $n) / $inv") ns per tracepoint hit ($inv per cycle); ${TRECS[$m]} records"
+		done
+		say "   [$((SECONDS - t0)) s]"
 	done
 	done
 	echo 0 >"$LATENCY"
@@ -750,13 +773,15 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 	 "",
 	 row("cycle, tracing attached (\($tr.trace[0].tdis) TDIs)";
 	     ["untraced", "traced" | lpad(10)] + ["+ns" | lpad(8)] + ["ratio" | lpad(8)] +
-	     ["target" | lpad(7)] + ["" | rpad(4)] + ["paired" | lpad(8)] + ["records" | lpad(9)]),
+	     ["target" | lpad(7)] + ["" | rpad(4)] + ["paired" | lpad(8)] + ["ns/hit" | lpad(7)] +
+	     ["records" | lpad(9)]),
 	 ($tr.trace[] |
-	  row("\(.platform) native, fw \(.latency_us) us";
+	  row("\(.platform), fw \(.latency_us) us, \(if .mode == "histograms" then "hist" elif .mode then "hist+timeline" else "native" end)";
 	      [(.untraced_ns, .traced_ns) | num | lpad(10)] + [.traced_ns - .untraced_ns | num | lpad(8)] +
 	      [(.ratio | fixed(3)) + "x" | lpad(8)] + ["<= \(.target_ratio)" | lpad(7)] +
 	      [.target_ratio as $t | .ratio | verdict($t) | rpad(4)] +
-	      [(.paired_ratio | fixed(3)) + "x" | lpad(8)] + [.records | num | lpad(9)]))
+	      [(.paired_ratio | fixed(3)) + "x" | lpad(8)] + [.ns_per_hit | num | lpad(7)] +
+	      [.records | num | lpad(9)]))
 	 end),
 	(if $sw == null then empty else
 	 "",

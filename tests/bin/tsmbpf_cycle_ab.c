@@ -4,8 +4,8 @@
  * against the native fallback, interleaved finely enough that a noisy,
  * shared machine affects both alike.
  *
- *   tsmbpf_cycle_ab -p PLATFORM {POLICY.bpf.o [-c] | -t} [-n TDIS] [-r PAIRS] [-g PASSES]
- *                   [-w MS] [-b BUS]
+ *   tsmbpf_cycle_ab -p PLATFORM {POLICY.bpf.o [-c] | -t [-H]} [-n TDIS] [-r PAIRS]
+ *                   [-g PASSES] [-w MS] [-b BUS]
  *
  * Loads POLICY once (libbpf; one struct_ops map that serves PLATFORM), makes
  * one VM and TDIS TDIs (default 16), then runs PAIRS pairs (default 100) of
@@ -22,7 +22,10 @@
  * (bpf/tsmbpf_lat.bpf.c, from their skeleton): both modes run the native
  * sequence, the tracing programs attached around the "traced" passes,
  * their timeline read after each of those passes (untimed, as another
- * CPU would); every record must have been read, none dropped.
+ * CPU would); every record must have been read, none dropped.  -H loads
+ * them as `tsmctl top` and `tsmctl serve` do: histograms and counters
+ * only, the timeline off (the same programs, attached to the same
+ * tracepoints; no record may reach the ring buffer).
  *
  * -c makes an A/A control: POLICY must serve another platform than
  * PLATFORM, so both modes run the native sequence and only the attach and
@@ -250,10 +253,10 @@ static int pass(struct mode *m, const uint32_t *tdis, int n, uint32_t vm,
 int main(int argc, char **argv)
 {
 	int plat = -1, n = 16, pairs = 100, bus = 0x70, opt, i, k, ret = 1;
-	int group = 1, wait_ms = 0, control = 0, trace = 0;
+	int group = 1, wait_ms = 0, control = 0, trace = 0, hist_only = 0;
 	struct tsmbpf_lat *lat = NULL;
 	struct ring_buffer *rb = NULL;
-	uint64_t drops = 0;
+	uint64_t drops = 0, traced_cycles = 0;
 	struct mode native = { .name = "native", .counter = "unbinds_native" };
 	struct mode policy = { .name = "policy", .counter = "unbinds_policy" };
 	struct tsmbpf_vm_create vc = { .argsz = sizeof(vc) };
@@ -266,7 +269,7 @@ int main(int argc, char **argv)
 	int failures = 0, made = 0, have_vm = 0;
 	const char *path;
 
-	while ((opt = getopt(argc, argv, "p:n:r:g:w:b:cth")) != -1) {
+	while ((opt = getopt(argc, argv, "p:n:r:g:w:b:ctHh")) != -1) {
 		switch (opt) {
 		case 'p':
 			plat = plat_parse(optarg);
@@ -293,19 +296,22 @@ int main(int argc, char **argv)
 		case 't':
 			trace = 1;
 			break;
+		case 'H':
+			hist_only = 1;
+			break;
 		case 'b':
 			bus = strtol(optarg, NULL, 0);
 			break;
 		default:
-			printf("usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-b BUS]\n",
+			printf("usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t [-H]} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-b BUS]\n",
 			       argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
 	}
-	if (plat < 0 || argc - optind != !trace || (trace && control) || n < 1 || n > 256 || pairs < 1 ||
+	if (plat < 0 || argc - optind != !trace || (trace && control) || (hist_only && !trace) || n < 1 || n > 256 || pairs < 1 ||
 	    pairs > 100000 || group < 1 || group > 1000 || wait_ms < 0 ||
 	    bus < 0 || bus > 0xff) {
-		fprintf(stderr, "usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-b BUS]\n",
+		fprintf(stderr, "usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t [-H]} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-b BUS]\n",
 			argv[0]);
 		return 2;
 	}
@@ -327,8 +333,27 @@ int main(int argc, char **argv)
 	if (trace) {
 		policy.name = "traced";
 		policy.counter = "unbinds_native";
-		lat = tsmbpf_lat__open_and_load();
+		lat = tsmbpf_lat__open();
 		if (!lat) {
+			fprintf(stderr, "tsmbpf_lat: open failed: %s\n",
+				strerror(errno));
+			goto out;
+		}
+		/*
+		 * As loader/lat.c's lat_open() does: no timeline, the
+		 * smallest ring buffer, the record-only programs not loaded.
+		 */
+		lat->rodata->timeline_on = !hist_only;
+		if (hist_only) {
+			bpf_program__set_autoload(lat->progs.lat_state, false);
+			bpf_program__set_autoload(lat->progs.lat_host_event, false);
+			if (bpf_map__set_max_entries(lat->maps.timeline,
+						     sysconf(_SC_PAGESIZE))) {
+				fprintf(stderr, "tsmbpf_lat: sizing the ring buffer failed\n");
+				goto out;
+			}
+		}
+		if (tsmbpf_lat__load(lat)) {
 			fprintf(stderr, "tsmbpf_lat: load failed: %s\n",
 				strerror(errno));
 			goto out;
@@ -436,6 +461,8 @@ open_dev:
 				}
 				r = f < 0 ? f : r + f;
 				ns[pol] += pass_ns;
+				if (pol && f >= 0)
+					traced_cycles += n - f;
 			}
 			if (pol && trace) {
 				t0 = now_ns();
@@ -492,7 +519,8 @@ open_dev:
 		       "\"policy_mean_ns\":%llu,\"mean_ratio\":%.4f,\"attach_ns\":%llu,"
 		       "\"detach_ns\":%llu,\"native_fw_slept_ns\":%llu,"
 		       "\"policy_fw_slept_ns\":%llu,\"trace_records\":%llu,"
-		       "\"trace_drops\":%llu,\"failures\":%d}\n",
+		       "\"trace_drops\":%llu,\"timeline\":%s,"
+		       "\"records_per_cycle\":%.2f,\"failures\":%d}\n",
 		       plat_names[plat], trace ? "tracing" : bpf_map__name(map),
 		       control ? "true" : "false", n, pairs,
 		       native.n, (unsigned long long)nmed,
@@ -505,10 +533,13 @@ open_dev:
 		       (unsigned long long)(fw_calls[0] ? fw_slept[0] / fw_calls[0] : 0),
 		       (unsigned long long)(fw_calls[1] ? fw_slept[1] / fw_calls[1] : 0),
 		       (unsigned long long)trace_records,
-		       (unsigned long long)drops, failures);
+		       (unsigned long long)drops,
+		       trace && !hist_only ? "true" : "false",
+		       traced_cycles ? (double)trace_records / traced_cycles : 0,
+		       failures);
 	}
 	ret = failures ? 1 : 0;
-	if (trace && (drops || !trace_records)) {
+	if (trace && (drops || !trace_records == !hist_only)) {
 		fprintf(stderr, "timeline: %llu records, %llu dropped\n",
 			(unsigned long long)trace_records,
 			(unsigned long long)drops);

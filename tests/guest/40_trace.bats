@@ -76,10 +76,13 @@ steps_delta() {
 		awk '$3 != $2 { split($1, k, "/"); print k[1], k[2], $3 - $2 }' | sort
 }
 
-# hist_dump MAP: the entries of BPF map MAP of the running tracer, as
-# JSON objects {key, value} formatted from its BTF
+# hist_dump MAP: the entries of per-CPU histogram array MAP of the running
+# tracer (formatted from its BTF), as JSON objects {key, count, slots}: the
+# CPUs' copies summed, entries that counted nothing left out
 hist_dump() {
-	bpftool -j map dump name "$1" | jq -c '.[].formatted'
+	bpftool -j map dump name "$1" | jq -c '.[].formatted |
+		{key, count: ([.values[].value.count] | add),
+		 slots: ([.values[].value.slots | add] | add)} | select(.count > 0)'
 }
 
 PLAT_NAMES=(tdx sev-tio cca)
@@ -89,14 +92,16 @@ PLAT_NAMES=(tdx sev-tio cca)
 hist_steps() {
 	hist_dump hist_step | jq -r --argjson names '["tdx","sev-tio","cca"]' \
 		--argjson steps "$(step_names_json)" '. |
-		if (.value.slots | add) != .value.count then
+		if .slots != .count then
 			error("slots do not add up to the count: \(.)") else . end |
-		"\($names[.key.platform]) \($steps[.key.step]) \(.value.count)"' | sort
+		($steps | length) as $n |
+		"\($names[.key / $n | floor]) \($steps[.key % $n]) \(.count)"' | sort
 }
 
-# enum tsmbpf_step order, as tsmctl names the steps
+# enum tsmbpf_step order, as tsmctl names the steps, up to TSMBPF_STEP_NR
+# (hist_step has TSMBPF_STEP_NR entries per platform)
 step_names_json() {
-	echo '["none","tdi_lock","mmio_map","dma_setup","accept","tdi_start","tdi_stop","mmio_unmap","dma_teardown","tdi_reclaim","mmio_recover","key_purge","fence_clear"]'
+	echo '["none","tdi_lock","mmio_map","dma_setup","accept","tdi_start","tdi_stop","mmio_unmap","dma_teardown","tdi_reclaim","mmio_recover","key_purge","fence_clear","device_error"]'
 }
 
 @test "trace help, and bad arguments are refused with the reason" {
@@ -154,14 +159,56 @@ cycles_checked() {
 	done
 	run diff "$T/want" "$T/got"
 	assert_success
-	# per (platform, op): 12 binds, accepts and unbinds each
-	run bash -c "bpftool -j map dump name hist_op | jq -r '.[].formatted | \"\(.key.platform) \(.key.op) \(.value.count)\"' | sort"
+	# per (platform, op): 12 binds, accepts and unbinds each (14 entries
+	# per platform: bind, accept, unbind, then one per host event)
+	run bash -c "$(declare -f hist_dump); hist_dump hist_op | jq -r '\"\(.key / 14 | floor) \(.key % 14) \(.count)\"' | sort"
 	assert_output "$(printf '%s\n' '0 0 12' '0 1 12' '0 2 12' '1 0 12' '1 1 12' '1 2 12' '2 0 12' '2 1 12' '2 2 12')"
-	# per TDI: two TDIs per run, each bound 3 times per run
-	run bash -c "bpftool -j map dump name hist_tdi | jq '[.[].formatted.value.count] | add'"
-	assert_output 108
+	# per TDI: each run's two TDIs take the ids of the run before's
+	# (destroyed): the last run's, cca, each bound 3 times, are what is left
+	run bash -c "bpftool -j map dump name hist_tdi | jq -c '[.[].formatted.value |
+		[.platform, [.op[].count]]]'"
+	assert_output '[[2,[3,3,3,0]],[2,[3,3,3,0]]]'
+	assert_equal "$(hist_dump hist_op | jq -s '[.[].count] | add')" 108
 	trace_stop
 	grep -q ' 0 dropped$' "$T/t.err" || fail "drops: $(cat "$T/t.err")"
+}
+
+# tdi_hist ID: "platform bdf binds accepts unbinds events" of TDI ID in
+# hist_tdi (the per-TDI histograms and their labels), "" if it has none
+tdi_hist() {
+	bpftool -j map dump name hist_tdi | jq -r --argjson id "$1" '.[].formatted |
+		select(.key == $id) | .value |
+		"\(.platform) \(.bdf) \([.op[].count] | map(tostring) | join(" "))"'
+}
+
+@test "a TDI id reused after a destroy: the per-TDI counts and BDF are the new TDI's only" {
+	trace_start t trace --duration 600
+	vm=$(tsmctl vm create)
+	a=$(new_tdi tdx 0:46:00.0)
+	for i in 1 2 3; do
+		tsmctl dev bind "$a" vm "$vm" accept >/dev/null
+		tsmctl dev unbind "$a" >/dev/null
+	done
+	# TSMBPF_BDF(0, 0x46, 0, 0) = 0x4600 = 17920
+	run tdi_hist "$a"
+	assert_output '0 17920 3 3 3 0'
+	tsmctl dev destroy "$a" >/dev/null
+	# a destroyed TDI's histograms stay (a scrape after the run sees them)
+	run tdi_hist "$a"
+	assert_output '0 17920 3 3 3 0'
+	# the lowest free id: the destroyed TDI's
+	b=$(new_tdi cca 0:47:00.3)
+	assert_equal "$b" "$a"
+	run tdi_hist "$b"
+	assert_output ''
+	tsmctl dev bind "$b" vm "$vm" accept >/dev/null
+	tsmctl dev unbind "$b" >/dev/null
+	# cca, TSMBPF_BDF(0, 0x47, 0, 3) = 0x4703 = 18179, one of each
+	run tdi_hist "$b"
+	assert_output '2 18179 1 1 1 0'
+	trace_stop
+	# the timeline names the new TDI's BDF and platform too
+	grep -q " $b 0000:47:00.3 cca " "$T/t.out" || fail "no record of the new TDI: $(tail -3 "$T/t.out")"
 }
 
 # jl_seq FILE TDI: the kinds and names of TDI's records in the JSON lines
@@ -232,7 +279,9 @@ jl_seq() {
 	tsmctl dev bind "$a" vm "$vm" accept >/dev/null
 	trace_start t -j trace tdi "$a"
 	tsmctl vm destroy "$vm" unbind >/dev/null
-	run bash -c "bpftool -j map dump name cnt_verdict | jq -c '[.[].formatted | [.key.platform, .key.event, .key.verdict, .value]]'"
+	# cnt_verdict: (platform * 11 events + event) * 3 verdicts + verdict
+	run bash -c "bpftool -j map dump name cnt_verdict | jq -c '[.[].formatted | select(.value > 0) |
+		[(.key / 33 | floor), (.key / 3 | floor) % 11, .key % 3, .value]]'"
 	assert_output '[[1,10,0,1]]'
 	trace_stop
 	run bash -c "jq -r 'select(.kind | test(\"event|verdict\")) | \"\(.kind) \(.event) \(.verdict // \"-\")\"' $T/t.out"
