@@ -34,6 +34,10 @@ teardown() {
 		kill -TERM "$TRACE_PID" 2>/dev/null
 		wait "$TRACE_PID" 2>/dev/null
 	fi
+	if [ -n "${KEEPER_PID:-}" ]; then
+		kill -TERM "$KEEPER_PID" 2>/dev/null
+		wait "$KEEPER_PID" 2>/dev/null
+	fi
 	tsmbpf_cleanup_objects
 }
 
@@ -397,13 +401,18 @@ jl_seq() {
 }
 
 # The tracepoints' static keys are turned on here before the cycles start
-# (ftrace holds them) and off after they end: multi-threaded QEMU TCG can
+# (ftrace holds them), and a second tracer holds a second probe on each, so
+# that the tracers attached under load take a tracepoint from 2 probes to
+# 3 and back, which patches no static call (1 <-> 2 would); both go after
+# the cycles end: multi-threaded QEMU TCG can
 # execute a stale int3 of a jump label patched while the other vCPU runs
 # that code (an "Oops: int3" no hardware shows; kernel/README.md, the
 # boot oops).  What attaches and detaches under load is the BPF programs:
 # the tracepoints' probe arrays, which is what this test is about.
 @test "attaching and detaching the tracer while cycles run leaves everything consistent" {
 	echo 1 >/sys/kernel/tracing/events/tsmbpf/enable
+	trace_start keeper trace --duration 3600
+	KEEPER_PID=$TRACE_PID TRACE_PID=
 	tsmbpf_cycle -p tdx -n 4 -i 0 -b 0x51 -q >"$T/cyc.out" 3>&- &
 	CYC_PID=$!
 	sleep 1
@@ -422,6 +431,9 @@ jl_seq() {
 	kill -INT "$CYC_PID"
 	wait "$CYC_PID"
 	CYC_PID=
+	kill -INT "$KEEPER_PID"
+	wait "$KEEPER_PID" || true
+	KEEPER_PID=
 	echo 0 >/sys/kernel/tracing/events/tsmbpf/enable
 	jq -e '.failures == 0 and .not_torn_down == 0 and .cycles > 0' "$T/cyc.out"
 	# the tracers' programs are gone
