@@ -3,9 +3,9 @@
 #
 # tsmbpf benchmarks (make bench).  Runs inside the guest as root:
 #
-#   bench.sh [all|spt|cycle|swap|vfio|trace]
-#                                all (default): sections a to e; spt, cycle,
-#                                swap, vfio, trace: a, b, c, d or e alone
+#   bench.sh [all|spt|cycle|swap|vfio|trace|scrape]
+#                                all (default): sections a to f; spt, cycle,
+#                                swap, vfio, trace, scrape: one of them alone
 #   bench.sh summary LOG|JSON... host side: one table from the runs' figures
 #                                (make bench passes the console logs, which
 #                                hold a "BENCH-JSON {...}" line each)
@@ -45,6 +45,9 @@
 #      timeline read between passes, untimed, every record read, none
 #      dropped); ns per tracepoint hit = the added ns per cycle over the
 #      hits per cycle (one timeline record each)
+#   f. tsmctl serve with 4,096 TDIs that each ran one bind+accept+unbind:
+#      ms per scrape (GET /metrics), with the per-TDI histograms and with
+#      --no-tdi, the body's bytes and samples; an absolute time, no ratio
 #
 # The machine is shared and QEMU TCG is noisy: every figure that matters is
 # a ratio of two measurements taken side by side, A and B interleaved in
@@ -55,7 +58,8 @@
 # prefixed "BENCH-JSON ", to the console.  Exit status 1 if a measurement
 # failed or the swap load saw a failure; a missed target only prints MISS.
 #
-# Knobs (environment): BENCH_ROUNDS (7, section a), BENCH_SPT_MB (1024),
+# Knobs (environment): BENCH_ROUNDS (7, sections a and f), BENCH_SPT_MB (1024),
+# BENCH_SCRAPE_TDIS (4096, a multiple of 256, section f),
 # BENCH_SPT_ITERS (3, best of, per round), BENCH_CYCLE_ROUNDS (7,
 # tsmbpf_cycle_ab runs per row), BENCH_CYCLE_PAIRS (100 pairs of passes per
 # run at 0 us), BENCH_CYCLE_PAIRS_SLOW (100, at 20 us), BENCH_COARSE_ROUNDS
@@ -86,6 +90,7 @@ LATENCY=$DBG/tsmbpf_emu/latency_us
 OUT=/tmp/bench.json
 
 ROUNDS=${BENCH_ROUNDS:-7}
+SCRAPE_TDIS=${BENCH_SCRAPE_TDIS:-4096}
 SPT_MB=${BENCH_SPT_MB:-1024}
 SPT_ITERS=${BENCH_SPT_ITERS:-3}
 CYCLE_TDIS=16
@@ -683,18 +688,73 @@ bench_trace() {
 	say
 }
 
+# ------------------------------------------- f. exporter scrape --
+
+# scrape PORT: one GET /metrics from tsmctl serve on PORT through bash's
+# /dev/tcp (busybox wget crashes on a refused connection); REPLY = ms,
+# SCRAPE_BYTES and SCRAPE_LINES of the body
+scrape() {
+	local t0 t1 f=/tmp/scrape.$1
+	t0=$(date +%s%N)
+	exec {fd}<>"/dev/tcp/127.0.0.1/$1" || die "cannot connect to port $1"
+	printf 'GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n' >&"$fd"
+	cat <&"$fd" >"$f"
+	exec {fd}>&-
+	t1=$(date +%s%N)
+	grep -q '^HTTP/1.[01] 200' "$f" || die "scrape of port $1: $(head -1 "$f")"
+	SCRAPE_BYTES=$(wc -c <"$f") SCRAPE_LINES=$(grep -c '^tsmbpf_' "$f")
+	REPLY=$(((t1 - t0) / 1000000))
+}
+
+# serve_start PORT ARGS...: tsmctl serve on PORT; SERVE_PIDS += its pid
+serve_start() {
+	local port=$1 i
+	shift
+	tsmctl serve --listen "127.0.0.1:$port" "$@" >/dev/null 2>/tmp/serve.$port.err &
+	SERVE_PIDS+=("$!")
+	for ((i = 0; i < 600; i++)); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "tsmctl serve on $port did not start: $(cat /tmp/serve.$port.err)"
+}
+
+bench_scrape() {
+	local t0=$SECONDS r full notdi
+	local -a F N PLATS=(tdx sev-tio cca)
+	say "== f. tsmctl serve, $SCRAPE_TDIS TDIs that each ran one bind+accept+unbind: time per scrape"
+	SERVE_PIDS=()
+	serve_start 19464
+	serve_start 19465 --no-tdi
+	# 256 TDIs per VM (the bound limit), one cycle each, kept
+	for ((r = 0; r < SCRAPE_TDIS / 256; r++)); do
+		tsmbpf_cycle -p "${PLATS[r % 3]}" -n 256 -i 1 -b $((0x90 + r)) -k -q >/dev/null ||
+			die "tsmbpf_cycle -n 256 -b $((0x90 + r)) failed"
+	done
+	for ((r = 0; r <= ROUNDS; r++)); do # round 0 warms up
+		scrape 19464 && full=$REPLY
+		local fb=$SCRAPE_BYTES fl=$SCRAPE_LINES
+		scrape 19465 && notdi=$REPLY
+		((r)) || continue
+		F+=("$full") N+=("$notdi")
+		printf '   round %d/%d: %s ms (%s bytes, %s samples); --no-tdi %s ms (%s bytes, %s samples)\n' \
+			"$r" "$ROUNDS" "$full" "$fb" "$fl" "$notdi" "$SCRAPE_BYTES" "$SCRAPE_LINES"
+	done
+	kill -TERM "${SERVE_PIDS[@]}" 2>/dev/null
+	wait "${SERVE_PIDS[@]}" 2>/dev/null
+	SERVE_PIDS=()
+	cleanup_objects
+	full=$(median "${F[@]}") notdi=$(median "${N[@]}")
+	SCRAPE_JSON=$(printf '{"tdis":%s,"rounds":%s,"scrape_ms":%s,"bytes":%s,"samples":%s,"scrape_no_tdi_ms":%s}' \
+		"$SCRAPE_TDIS" "$ROUNDS" "$full" "$fb" "$fl" "$notdi")
+	say "   median: $full ms per scrape with the per-TDI histograms, $notdi ms with --no-tdi [$((SECONDS - t0)) s]"
+	say
+}
+
 # Unbind and destroy every TDI and VM (after a killed load).
 cleanup_objects() {
-	local id
-	for id in $(tsmctl -j dev list | jq -r '.[] | select(.vm != null) | .tdi'); do
-		tsmctl dev unbind "$id" >/dev/null 2>&1 || true
-	done
-	for id in $(tsmctl -j dev list | jq -r '.[].tdi'); do
-		tsmctl dev destroy "$id" >/dev/null 2>&1 || true
-	done
-	for id in $(tsmctl -j vm list | jq -r '.[].vm'); do
-		tsmctl vm destroy "$id" >/dev/null 2>&1 || true
-	done
+	tsmctl dev destroy all >/dev/null 2>&1 || true
+	tsmctl vm destroy all unbind >/dev/null 2>&1 || true
 }
 
 # ------------------------------------------------------------ table --
@@ -877,7 +937,7 @@ read_runs() {
 main() {
 	local mode=${1:-all} t0 json
 	case $mode in
-	all | spt | cycle | swap | vfio | trace) ;;
+	all | spt | cycle | swap | vfio | trace | scrape) ;;
 	summary)
 		shift
 		read_runs "$@"
@@ -890,7 +950,7 @@ main() {
 		printf '%s\n' "${RUNS[@]}" | jq -s '{ runs: . }'
 		return
 		;;
-	*) die "usage: bench.sh [all|spt|cycle|swap|vfio|trace] | bench.sh summary|json LOG|JSON..." ;;
+	*) die "usage: bench.sh [all|spt|cycle|swap|vfio|trace|scrape] | bench.sh summary|json LOG|JSON..." ;;
 	esac
 	for n in "$ROUNDS" "$CYCLE_ROUNDS" "$CYCLE_PAIRS" "$CYCLE_PAIRS_SLOW" \
 		"$SWAPS" "$SPT_MB" "$SPT_ITERS" "$CYCLE_ITERS" "$CYCLE_ITERS_SLOW" \
@@ -907,14 +967,17 @@ main() {
 	say "tsmbpf bench ($mode): kernel $(uname -r), $(nproc) CPUs, init_on_alloc=$INIT_ON_ALLOC"
 	say
 	SPT_JSON=null CYCLE_JSON=null SWAP_JSON=null VFIO_JSON=null TRACE_JSON=null
+	SCRAPE_JSON=null
 	case $mode in all | spt) bench_spt ;; esac
 	case $mode in all | cycle) bench_cycle ;; esac
 	case $mode in all | swap) bench_swap ;; esac
 	case $mode in all | vfio) bench_vfio ;; esac
 	case $mode in all | trace) bench_trace ;; esac
-	json=$(printf '{"mode":"%s","kernel":"%s","init_on_alloc":%s,"rounds":%s,"cycle_rounds":%s,"seconds":%s,"spt":%s,"cycle":%s,"swap":%s,"vfio":%s,"trace":%s}' \
+	case $mode in all | scrape) bench_scrape ;; esac
+	json=$(printf '{"mode":"%s","kernel":"%s","init_on_alloc":%s,"rounds":%s,"cycle_rounds":%s,"seconds":%s,"spt":%s,"cycle":%s,"swap":%s,"vfio":%s,"trace":%s,"scrape":%s}' \
 		"$mode" "$(uname -r)" "$INIT_ON_ALLOC" "$ROUNDS" "$CYCLE_ROUNDS" \
-		$((SECONDS - t0)) "$SPT_JSON" "$CYCLE_JSON" "$SWAP_JSON" "$VFIO_JSON" "$TRACE_JSON")
+		$((SECONDS - t0)) "$SPT_JSON" "$CYCLE_JSON" "$SWAP_JSON" "$VFIO_JSON" "$TRACE_JSON" \
+		"$SCRAPE_JSON")
 	jq 'with_entries(select(.value != null))' <<<"$json" >"$OUT" ||
 		die "bad JSON: $json"
 	json=$(jq -c . "$OUT")
