@@ -287,10 +287,37 @@ static void after_unbind(int err, bool hit, int n)
 	unbind_clean(tdi, "unbind", n);
 }
 
+/*
+ * A new VM for each fault and map: its secure page table has no pages
+ * kept from an earlier unbind, so the call allocates its table pages.
+ */
+static uint32_t base_vm;
+
 static void before_lazy(void)
 {
+	struct tsmbpf_vm_create c = { .argsz = sizeof(c) };
+
+	if (xioctl(TSMBPF_VM_CREATE, &c))
+		fail("fault/map: vm create: %s", strerror(errno));
+	base_vm = vm;
+	vm = c.vm_id;
 	if (bind(tdi, TSMBPF_BIND_LAZY_MMIO, &nonce) || accept(tdi, nonce))
 		fail("fault/map: lazy bind: %s", strerror(errno));
+}
+
+static void after_lazy(const char *what, int n)
+{
+	struct tsmbpf_vm_destroy d = { .argsz = sizeof(d), .vm_id = vm };
+
+	unbind_clean(tdi, what, n);
+	if (xioctl(TSMBPF_VM_DESTROY, &d))
+		fail("%s, site %d: vm destroy: %s", what, n, strerror(errno));
+	vm = base_vm;
+}
+
+static void after_fault(int err, bool hit, int n)
+{
+	after_lazy("fault", n);
 }
 
 static int call_fault(void)
@@ -316,7 +343,7 @@ static void after_map(int err, bool hit, int n)
 	if (err && info(tdi).mmio_pages)
 		fail("map, site %d: failed with %llu pages mapped", n,
 		     (unsigned long long)info(tdi).mmio_pages);
-	unbind_clean(tdi, "map", n);
+	after_lazy("map", n);
 }
 
 static int dmabuf = -1;
@@ -445,7 +472,7 @@ static struct path paths[] = {
 	{ "bind", call_bind, NULL, after_unbind_all },
 	{ "accept", call_accept, before_accept, after_unbind_all },
 	{ "unbind", call_unbind, before_unbind, after_unbind },
-	{ "fault", call_fault, before_lazy, after_unbind_all },
+	{ "fault", call_fault, before_lazy, after_fault },
 	{ "map", call_map, before_lazy, after_map },
 	{ "export", call_export, NULL, after_export, true },
 	{ "import", call_import, before_import, after_import, true },

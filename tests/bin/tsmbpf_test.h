@@ -54,6 +54,9 @@ static inline int kmsg_splat(int f, char *buf, size_t len)
 			continue;	/* overwritten records */
 		rec[n] = '\0';
 		rec[strcspn(rec, "\n")] = '\0';
+		/* what kobject_set_name() says when its allocation fails */
+		if (strstr(rec, "can not set name properly"))
+			continue;
 		for (i = 0; i < sizeof(pat) / sizeof(pat[0]); i++) {
 			if (strstr(rec, pat[i])) {
 				snprintf(buf, len, "%.200s", strchr(rec, ';') ?
