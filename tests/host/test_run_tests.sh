@@ -11,6 +11,9 @@
 # Usage: tests/host/test_run_tests.sh
 # Prints TAP ("ok N - desc" / "not ok N - desc"); exits 1 if any case fails.
 set -uo pipefail
+# the caller's own choice of suites (make test KERNEL=debug TSMBPF_TEST_SUITES=...)
+# must not reach the run-tests.sh runs below, which have their own trees
+unset TSMBPF_TEST_SUITES
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 RUNNER=${RUNNER:-$TOP/scripts/run-tests.sh} # RUNNER=...: test another copy
