@@ -55,8 +55,12 @@ fuzz() {
 	echo "$output" | head -n 1
 	assert_success
 	assert_line --regexp '^ok - [0-9]+ calls in'
-	# every ioctl of /dev/tsmbpf succeeded; every VFIO operation ran
-	jq -e '.ok and .unreached == [] and ([.tsmbpf[] | .ok] | all(. > 0))' \
+	# every ioctl of /dev/tsmbpf succeeded; unknown commands got ENOTTY
+	# and nothing else; every VFIO operation ran
+	jq -e '.ok and .unreached == [] and
+		([.tsmbpf | to_entries[] | select(.key != "unknown_command") | .value.ok] | all(. > 0)) and
+		.tsmbpf.unknown_command.calls > 0 and .tsmbpf.unknown_command.ok == 0 and
+		.tsmbpf.unknown_command.errnos == ["ENOTTY"]' \
 		<<<"$summary" >/dev/null || fail "coverage: $summary"
 	jq -e '[.vfio[], .features[]] | all(.calls > 0)' <<<"$summary" >/dev/null ||
 		fail "VFIO coverage: $summary"
