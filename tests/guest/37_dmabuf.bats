@@ -16,24 +16,12 @@ GPA=0x100000000
 
 setup_file() {
 	load '../test_helper/common-setup'
-	tsmbpf_load_core || return 1
-	insmod "$MODDIR/tsmbpf_vfio_pci.ko" || return 1
-	for bdf in "${PCI_TEST_FNS[@]}"; do
-		pci_bind_driver "$bdf" tsmbpf_vfio_pci || return 1
-	done
+	vfio_suite_setup
 }
 
 teardown_file() {
 	load '../test_helper/common-setup'
-	local bad=0
-	tsmbpf_cleanup_objects || bad=1
-	pci_restore_all || bad=1
-	if grep -q '^tsmbpf_vfio_pci ' /proc/modules; then
-		retry 5 rmmod tsmbpf_vfio_pci ||
-			cleanup_error "rmmod tsmbpf_vfio_pci failed" || bad=1
-	fi
-	tsmbpf_unload_all || bad=1
-	[ "$bad" = 0 ]
+	vfio_suite_teardown
 }
 
 setup() {

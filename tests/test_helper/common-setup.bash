@@ -393,3 +393,30 @@ vmm_stop() {
 	VMM_PID=''
 	return "$VMM_STATUS"
 }
+
+# vfio_suite_setup [BDF...]: a suite's setup_file on real functions: the
+# core, the variant driver, and the functions (default: every test
+# function) bound to it.
+vfio_suite_setup() {
+	local bdf
+	tsmbpf_load_core || return 1
+	insmod "$MODDIR/tsmbpf_vfio_pci.ko" || return 1
+	[ $# -gt 0 ] || set -- "${PCI_TEST_FNS[@]}"
+	for bdf in "$@"; do
+		pci_bind_driver "$bdf" tsmbpf_vfio_pci || return 1
+	done
+}
+
+# vfio_suite_teardown: the matching teardown_file; every step is tried,
+# and it fails if one did.
+vfio_suite_teardown() {
+	local bad=0
+	tsmbpf_cleanup_objects || bad=1
+	pci_restore_all || bad=1
+	if grep -q '^tsmbpf_vfio_pci ' /proc/modules; then
+		retry 5 rmmod tsmbpf_vfio_pci ||
+			cleanup_error "rmmod tsmbpf_vfio_pci failed" || bad=1
+	fi
+	tsmbpf_unload_all || bad=1
+	[ "$bad" = 0 ]
+}
