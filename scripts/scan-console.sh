@@ -25,6 +25,17 @@
 # splat ("kmemleak:" lines: the object, its hex dump and backtrace), unless
 # its report matches KMEMLEAK_IGNORE below; so is a TSMBPF-KMEMLEAK-ERROR
 # line (no scan: kmemleak off or disabled) and a block with no end marker.
+#
+# Fault-injection windows: between the kernel lines
+# "tsmbpf-failnth: fault injection on" and "... off" (tests/bin/
+# tsmbpf_failnth.c writes them to /dev/kmsg around its run) allocations
+# fail on purpose, and the kernel reports some of them the way it reports
+# any failed allocation: vmalloc's warn_alloc() dumps the stack
+# ("vmalloc error: ..." then "Call Trace:"), kmemleak scans an object whole
+# when it cannot allocate a scan area.  Inside a window only the lines of
+# INJECTION_EXPECTED are let through; every other pattern still counts
+# (a WARNING or BUG in an error path is exactly what the test hunts), and
+# a window that is opened and never closed is a splat itself.
 set -euo pipefail
 
 # Kernel messages that mean something went wrong (extended regexps, matched
@@ -77,6 +88,14 @@ IGNORE_PATTERNS=(
 	'RCU CPU stall warnings timeout set to'   # boot banner, non-default timeout
 )
 
+# Expected inside a fault-injection window only; see the header.
+INJECTION_EXPECTED=(
+	'Call Trace:'                                  # warn_alloc()'s dump_stack()
+	'kmemleak: Cannot allocate a scan area'        # pr_warn_once, then scans the whole object
+)
+WINDOW_ON='tsmbpf-failnth: fault injection on'
+WINDOW_OFF='tsmbpf-failnth: fault injection off'
+
 # kmemleak objects that are not leaks of ours (extended regexps, matched
 # against the object's whole report: header, hex dump, backtrace).  Keep it
 # narrow, and say why for each.
@@ -104,8 +123,31 @@ SPLAT="$TS.*($(join "${pats[@]}"))"
 IGNORE="$TS.*($(join "${IGNORE_PATTERNS[@]}"))"
 
 # LC_ALL=C: console logs may hold arbitrary bytes; -a: never "binary file".
-hits=$(tr -d '\r' <"$LOG" | LC_ALL=C grep -anE "$SPLAT" |
+hits=$(tr -d '\r' <"$LOG" | LC_ALL=C grep -anE "$SPLAT|$TS.*($WINDOW_ON|$WINDOW_OFF)" |
 	LC_ALL=C grep -avE "^[0-9]+:.*$IGNORE" || true)
+# Drop the window markers and, inside a window, the expected lines (each
+# hit is already a kernel line: plain substrings suffice).
+if [ -n "$hits" ]; then
+	hits=$(LC_ALL=C awk -v on="$WINDOW_ON" -v off="$WINDOW_OFF" \
+		-v expected="$(printf '%s\n' "${INJECTION_EXPECTED[@]}")" '
+	BEGIN { nexp = split(expected, want, "\n") }
+	function is_expected(i) {
+		for (i = 1; i <= nexp; i++)
+			if (want[i] != "" && index($0, want[i]))
+				return 1
+		return 0
+	}
+	index($0, on) { inwin = 1; opened = $0; next }
+	index($0, off) { inwin = 0; next }
+	inwin && is_expected() { next }
+	{ print }
+	END {
+		if (inwin) {
+			split(opened, f, ":")
+			print f[1] ":fault-injection window opened here and never closed (the injecting program died?)"
+		}
+	}' <<<"$hits")
+fi
 
 # The kmemleak block: one report per object, each starting at its
 # "unreferenced object" line; at most 400 lines of them.

@@ -482,6 +482,29 @@ static struct path paths[] = {
 
 #define NR_PATHS	(int)(sizeof(paths) / sizeof(paths[0]))
 
+/*
+ * A line in the kernel log, for scripts/scan-console.sh: between "on" and
+ * "off" it expects the stack dumps of failed allocations (warn_alloc()).
+ * KERN_WARNING, so the console shows it at loglevel=5.
+ */
+static void kmsg_mark(const char *msg)
+{
+	char line[128];
+	int f = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	int len;
+
+	if (f < 0) {
+		perror("tsmbpf_failnth: /dev/kmsg");
+		exit(1);
+	}
+	len = snprintf(line, sizeof(line), "<4>%s\n", msg);
+	if (write(f, line, len) != len) {
+		perror("tsmbpf_failnth: /dev/kmsg");
+		exit(1);
+	}
+	close(f);
+}
+
 static void run_path(struct path *p)
 {
 	char splat[256];
@@ -608,6 +631,7 @@ int main(int argc, char **argv)
 			return 1;
 		pci_tdi = tc.tdi_id;
 	}
+	kmsg_mark("tsmbpf-failnth: fault injection on");
 	for (i = 0; i < NR_PATHS && !failure[0]; i++) {
 		if ((any && !only[i]) || (paths[i].needs_bdf && !bdf))
 			continue;
@@ -616,6 +640,7 @@ int main(int argc, char **argv)
 		if (!quiet)
 			fprintf(stderr, "%s: %d sites\n", paths[i].name, paths[i].sites);
 	}
+	kmsg_mark("tsmbpf-failnth: fault injection off");
 	printf("{\"ok\":%s,", failure[0] ? "false" : "true");
 	if (failure[0])
 		printf("\"failure\":\"%s\",", failure);

@@ -210,6 +210,35 @@ unreferenced object 0xffff888104a8c100 (size 96):
     entry_SYSCALL_64_after_hwframe+0x77/0x7f
 EOF
 )
+# Fault-injection windows (tests/bin/tsmbpf_failnth.c): a failed vmalloc's
+# stack dump and kmemleak's scan-area notice are expected inside one only.
+INJECT=$(cat <<'EOF'
+[   41.000000] tsmbpf-failnth: fault injection on
+[   41.100000] vmalloc error: size 4096, failed to allocate pages, mode:0xdc0(GFP_KERNEL|__GFP_ZERO), nodemask=(null),cpuset=/,mems_allowed=0
+[   41.100001] CPU: 1 UID: 0 PID: 321 Comm: tsmbpf_failnth Tainted: G           O       6.12.117 #1
+[   41.100002] Call Trace:
+[   41.100003]  <TASK>
+[   41.100004]  dump_stack_lvl+0x5d/0x80
+[   41.100005]  warn_alloc+0x164/0x190
+[   41.200000] kmemleak: Cannot allocate a scan area, scanning the full object
+[   42.000000] tsmbpf-failnth: fault injection off
+EOF
+)
+printf '%s\n%s\n' "$CLEAN_BOOT" "$INJECT" >"$TMP/log"
+check 0 "fault-injection window: a failed vmalloc's Call Trace and kmemleak's scan-area notice"
+printf '%s\n%s\n[   43.000000] Call Trace:\n' "$CLEAN_BOOT" "$INJECT" >"$TMP/log"
+check 1 "fault-injection window: a Call Trace after the window closed"
+printf '%s\n%s\n' "$CLEAN_BOOT" "$INJECT" |
+	sed 's/^\[   41.100001\] CPU/[   41.100000] WARNING: CPU: 1 PID: 321 at kernel\/foo.c:12 bar+0x1\/0x2\n&/' >"$TMP/log"
+check 1 "fault-injection window: a WARNING inside it"
+printf '%s\n%s\n' "$CLEAN_BOOT" "$INJECT" |
+	sed 's/Cannot allocate a scan area.*/Memory pool empty, consider increasing CONFIG_DEBUG_KMEMLEAK_MEM_POOL_SIZE/' >"$TMP/log"
+check 1 "fault-injection window: kmemleak giving up inside it"
+printf '%s\n%s\n' "$CLEAN_BOOT" "$INJECT" | sed '/fault injection off/d' >"$TMP/log"
+check 1 "fault-injection window never closed"
+printf '%s\n%s\n' "$CLEAN_BOOT" "$INJECT" | sed 's/^\[ *[0-9.]*\] tsmbpf-failnth/tsmbpf-failnth/' >"$TMP/log"
+check 1 "fault-injection markers from userspace open no window"
+
 kml() { # BODY: a clean run with a kmemleak block holding BODY
 	printf '%s\n' "$CLEAN_BOOT" | sed '/^TSMBPF-EXIT-STATUS/,$d'
 	echo TSMBPF-KMEMLEAK-BEGIN
