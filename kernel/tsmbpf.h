@@ -97,6 +97,8 @@ struct tsmbpf_vm {
  * @cur_gen: generation of the policy (or slot table) the running operation
  *	started under; carried by trace records
  * @in_policy: a policy's bind() or unbind() is running on this TDI
+ * @policy_step_err: the errno of the last step a policy's kfunc saw
+ *	refused in the running callback, 0 if none
  * @call: the policy callback running on this TDI, if any
  * @call_task: the task running @call (compared, never dereferenced, by
  *	tsmbpf_error() looking for its own call)
@@ -141,6 +143,7 @@ struct tsmbpf_tdi {
 	bool mmio_assigned;
 	u64 cur_gen;
 	bool in_policy;
+	int policy_step_err;
 	struct tsmbpf_call *call;
 	struct task_struct *call_task;
 	const struct tsmbpf_backend_ops *be;
@@ -269,6 +272,7 @@ struct tsmbpf_counters {
 	atomic64_t unbinds;
 	atomic64_t unbinds_native;
 	atomic64_t unbinds_policy;
+	atomic64_t unbinds_fw_fallback;
 	atomic64_t policy_ejections;
 	atomic64_t fw_calls;
 	atomic64_t fw_refused;

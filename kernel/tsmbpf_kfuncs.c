@@ -34,14 +34,23 @@ u64 tsmbpf_kfunc_calls(void)
 	return n;
 }
 
-/* The platform's code stays in tdi->last_fw_error: a tail call. */
+/*
+ * The platform's code stays in tdi->last_fw_error, the errno in
+ * tdi->policy_step_err: the core tells a policy passing on a refusal from
+ * one that gives up on its own.
+ */
 static int tsmbpf_kfunc_step(struct tsmbpf_tdi *tdi, u32 step)
 {
+	int ret;
+
 	/* only from inside a callback on this TDI: the core holds its lock */
 	if (!tdi->in_policy)
 		return -EPERM;
 	this_cpu_inc(tsmbpf_kfunc_count);
-	return tsmbpf_step(tdi, step, 0, NULL);
+	ret = tsmbpf_step(tdi, step, 0, NULL);
+	if (ret)
+		tdi->policy_step_err = ret;
+	return ret;
 }
 
 __bpf_kfunc_start_defs();

@@ -356,6 +356,7 @@ static long tsmbpf_ioctl_stats(void __user *uarg)
 	arg.spt_pages = atomic64_read(&tsmbpf_spt_global_pages);
 	arg.spt_kept_pages = atomic64_read(&tsmbpf_spt_global_kept);
 	arg.faults = atomic64_read(&tsmbpf_stats.faults);
+	arg.unbinds_fw_fallback = atomic64_read(&tsmbpf_stats.unbinds_fw_fallback);
 	return tsmbpf_put_arg(uarg, &arg, sizeof(arg));
 }
 

@@ -78,7 +78,10 @@ struct tsmbpf_ops {
 	 * within what the firmware allows.  Return 0 or a negative errno.
 	 * After it returns the core checks the TDI is CONFIG_UNLOCKED with no
 	 * private MMIO, no trusted DMA entry and no firmware metadata; if not
-	 * it ejects the policy and finishes the teardown natively.
+	 * it ejects the policy and finishes the teardown natively.  Returning
+	 * the errno of the step the firmware last refused as busy or failing
+	 * (-EBUSY, -EIO, -EAGAIN), as TSMBPF_TRY does, is not the policy's
+	 * fault: the native sequence retries from there and the policy stays.
 	 *
 	 * Context: process context, may sleep (struct_ops.s), the TDI's lock
 	 * held.  If absent the native sequence runs.

@@ -292,10 +292,24 @@ out_unlock:
 }
 
 /*
+ * A policy's unbind() that returns the errno of a step the firmware just
+ * refused as busy or failing (-EBUSY, -EIO, -EAGAIN) passed the firmware's
+ * answer on, as TSMBPF_TRY does: the firmware is at fault, not the policy.
+ * A refusal for a broken platform rule (-EPERM: wrong order, wrong state)
+ * is the policy's fault.
+ */
+static bool tsmbpf_transient_refusal(const struct tsmbpf_tdi *tdi, s32 ret)
+{
+	return ret && ret == tdi->policy_step_err &&
+	       (ret == -EBUSY || ret == -EIO || ret == -EAGAIN);
+}
+
+/*
  * Run the policy's unbind() and hold it to the invariant.  Returns true if
- * the policy tore the TDI down; otherwise the policy has been ejected with
- * an exit record naming the first step it left undone, and the caller
- * finishes natively.
+ * the policy tore the TDI down.  Otherwise the caller finishes natively:
+ * either the policy gave up on a transient firmware refusal and stays
+ * attached, or it has been ejected with an exit record naming the first
+ * step it left undone.
  */
 static bool tsmbpf_policy_unbind(struct tsmbpf_tdi *tdi,
 				 struct tsmbpf_policy *pol, u32 reason, u64 t0)
@@ -306,6 +320,7 @@ static bool tsmbpf_policy_unbind(struct tsmbpf_tdi *tdi,
 
 	tdi->cur_gen = pol->gen;
 	tdi->in_policy = true;
+	tdi->policy_step_err = 0;
 	tsmbpf_call_begin(&call, pol, tdi, "unbind", t0);
 	ret = pol->ops->unbind(tdi, reason);
 	kind = tsmbpf_call_end(&call);
@@ -318,6 +333,10 @@ static bool tsmbpf_policy_unbind(struct tsmbpf_tdi *tdi,
 	}
 	if (!kind && tsmbpf_tdi_torn_down(tdi))
 		return true;
+	if (!kind && tsmbpf_transient_refusal(tdi, ret)) {
+		atomic64_inc(&tsmbpf_stats.unbinds_fw_fallback);
+		return false;
+	}
 	step = tsmbpf_missing_step(tdi);
 	if (!kind) {
 		snprintf(call.msg, sizeof(call.msg),

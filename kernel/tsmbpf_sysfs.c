@@ -29,6 +29,7 @@ TSMBPF_COUNTER_ATTR(binds);
 TSMBPF_COUNTER_ATTR(unbinds);
 TSMBPF_COUNTER_ATTR(unbinds_native);
 TSMBPF_COUNTER_ATTR(unbinds_policy);
+TSMBPF_COUNTER_ATTR(unbinds_fw_fallback);
 TSMBPF_COUNTER_ATTR(policy_ejections);
 TSMBPF_COUNTER_ATTR(fw_calls);
 TSMBPF_COUNTER_ATTR(fw_refused);
@@ -125,6 +126,7 @@ static struct attribute *tsmbpf_attrs[] = {
 	&tsmbpf_attr_unbinds.attr,
 	&tsmbpf_attr_unbinds_native.attr,
 	&tsmbpf_attr_unbinds_policy.attr,
+	&tsmbpf_attr_unbinds_fw_fallback.attr,
 	&tsmbpf_attr_policy_ejections.attr,
 	&tsmbpf_attr_kfunc_calls.attr,
 	&tsmbpf_attr_fw_calls.attr,

@@ -75,6 +75,7 @@ static void print_stats(const struct tsmbpf_stats *st)
 		{ "spt_pages", st->spt_pages },
 		{ "faults", st->faults },
 		{ "spt_kept_pages", st->spt_kept_pages },
+		{ "unbinds_fw_fallback", st->unbinds_fw_fallback },
 		{ NULL, 0 },
 	};
 

@@ -54,6 +54,7 @@ static int same(const struct tsmbpf_stats *a, const struct tsmbpf_stats *b)
 		F(nr_vms), F(nr_tdis), F(binds), F(unbinds), F(unbinds_native),
 		F(unbinds_policy), F(policy_ejections), F(fw_calls),
 		F(fw_refused), F(spt_pages), F(faults), F(spt_kept_pages),
+		F(unbinds_fw_fallback),
 #undef F
 	};
 	int eq = 1;

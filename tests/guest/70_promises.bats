@@ -297,8 +297,8 @@ sysfs_matches() {
 @test "sysfs: the counters are tsmctl stats' and move with each bind and unbind" {
 	tdi=$(new_tdi tdx 6f:00.0)
 	s0=$(tsmctl -j stats)
-	for c in binds unbinds unbinds_native unbinds_policy policy_ejections fw_calls fw_refused faults \
-		spt_pages spt_kept_pages; do
+	for c in binds unbinds unbinds_native unbinds_policy unbinds_fw_fallback policy_ejections \
+		fw_calls fw_refused faults spt_pages spt_kept_pages; do
 		assert_equal "$(counter "$c")" "$(jq ".$c" <<<"$s0")"
 	done
 	assert_equal "$(counter nr_tdis)" "$(jq .tdis <<<"$s0")"
@@ -627,12 +627,15 @@ sysfs_matches() {
 	assert_equal "$(slot tdx)" tdx_connect
 }
 
-@test "a policy whose firmware keeps failing during unbind: the unbind fails with -EIO, the TDI stays bound, a retry completes it" {
+@test "a policy whose firmware keeps failing during unbind: the unbind fails with -EIO, the TDI stays bound, the policy stays, a retry completes it" {
 	tsmctl policy load "$POLDIR/tdx_connect.bpf.o"
+	gen=$(cat "$SYSFS/generation")
 	tdi=$(new_tdi tdx 79:00.0)
 	bind_run "$tdi" "$vm"
 	before=$(tdi_json "$tdi" | jq -c 'del(.last_fw_error)')
 	r0=$(fw_refused)
+	f0=$(counter unbinds_fw_fallback)
+	e0=$(counter policy_ejections)
 	inject "$tdi" tdi_stop 100
 	run tsmctl -j dev unbind "$tdi"
 	assert_failure
@@ -642,16 +645,56 @@ sysfs_matches() {
 	tsmctl -j vm show "$vm" | jq -e '.bound == 1'
 	# the policy's try, then the native sequence's three
 	assert_equal "$(fw_refused)" "$((r0 + 4))"
-	# the policy returned the error with the TDI not stopped: ejected
-	exit_record tdx | jq -e '.policy == "tdx_connect" and .kind == "invariant" and
-		.missing_step == "tdi_stop" and .fw_error == "TSMBPF_FW_INJECTED"'
-	assert_equal "$(slot tdx)" -
+	# the policy passed the firmware's -EIO on (TSMBPF_TRY): the firmware
+	# failed, not the policy, which stays attached, generation unchanged
+	assert_equal "$(slot tdx)" tdx_connect
+	assert_equal "$(cat "$SYSFS/generation")" "$gen"
+	assert_equal "$(counter policy_ejections)" "$e0"
+	assert_equal "$(counter unbinds_fw_fallback)" "$((f0 + 1))"
 	echo clear >/sys/kernel/debug/tsmbpf_emu/inject
-	n0=$(counter unbinds_native)
+	p0=$(counter unbinds_policy)
 	run tsmctl dev unbind "$tdi"
 	assert_success
 	assert_torn_down "$tdi"
-	assert_equal "$(counter unbinds_native)" "$((n0 + 1))"
+	assert_equal "$(counter unbinds_policy)" "$((p0 + 1))"
+}
+
+@test "a policy meeting one transient firmware refusal in unbind stays attached; the native sequence finishes" {
+	tsmctl policy load "$POLDIR/tdx_connect.bpf.o"
+	local s
+	for s in tdi_stop mmio_unmap; do
+		tdi=$(new_tdi tdx 7b:00.0)
+		bind_run "$tdi" "$vm"
+		r0=$(fw_refused)
+		f0=$(counter unbinds_fw_fallback)
+		n0=$(counter unbinds_native)
+		e0=$(counter policy_ejections)
+		inject "$tdi" "$s" 1
+		run tsmctl dev unbind "$tdi"
+		assert_success
+		assert_torn_down "$tdi"
+		assert_equal "$(fw_refused)" "$((r0 + 1))"
+		assert_equal "$(counter unbinds_fw_fallback)" "$((f0 + 1))"
+		assert_equal "$(counter unbinds_native)" "$((n0 + 1))"
+		assert_equal "$(counter policy_ejections)" "$e0"
+		assert_equal "$(slot tdx)" tdx_connect
+		tsmctl dev destroy "$tdi"
+	done
+	tsmctl policy unload tdx_connect
+	# a refusal for a broken rule (-EPERM) is the policy's fault: CCA's
+	# order on TDX, with TSMBPF_TRY, gives up at the refused unmap: ejected
+	tsmctl policy load "$TPOLDIR/adv_tdx_try_unmap_first.bpf.o"
+	tdi=$(new_tdi tdx 7b:00.0)
+	bind_run "$tdi" "$vm"
+	f0=$(counter unbinds_fw_fallback)
+	run tsmctl dev unbind "$tdi"
+	assert_success
+	assert_torn_down "$tdi"
+	assert_equal "$(counter unbinds_fw_fallback)" "$f0"
+	assert_equal "$(slot tdx)" -
+	exit_record tdx | jq -e '.policy == "adv_tdx_try_unmap_first" and .kind == "invariant" and
+		.missing_step == "tdi_stop"'
+	tsmctl policy unload adv_tdx_try_unmap_first
 }
 
 # ------------------------------------------------- the test interface --

@@ -391,6 +391,10 @@ struct tsmbpf_stats {
 	__u64	spt_pages;	/* secure page table pages, all VMs */
 	__u64	faults;		/* private MMIO faults served */
 	__u64	spt_kept_pages;	/* emptied table pages kept for reuse, all VMs */
+	/* a policy's unbind() passed on a busy or failing firmware's refusal:
+	 * the native sequence took over, the policy stayed attached
+	 */
+	__u64	unbinds_fw_fallback;
 };
 
 #define TSMBPF_VM_CREATE	_IO(TSMBPF_TYPE, TSMBPF_BASE + 0)
