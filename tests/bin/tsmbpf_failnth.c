@@ -38,26 +38,11 @@
 #include <linux/vfio.h>
 
 #include "tsmbpf_test.h"
+#include "tsmbpf_vfio.h"
 #include "tsmbpf_lat.skel.h"
 
 #define MAX_N		400
 #define IMPORT_GPA	0x100000000ULL
-
-#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
-#define VFIO_DEVICE_FEATURE_DMA_BUF 11
-struct vfio_region_dma_range {
-	__u64 offset;
-	__u64 length;
-};
-
-struct vfio_device_feature_dma_buf {
-	__u32 region_index;
-	__u32 open_flags;
-	__u32 flags;
-	__u32 nr_ranges;
-	struct vfio_region_dma_range dma_ranges[];
-};
-#endif
 
 static int fd, nth_fd, vfio_dev = -1, kmsg;
 static const char *bdf;
@@ -540,24 +525,19 @@ static void run_path(struct path *p)
 
 static int vfio_open(const char *dev)
 {
-	char path[256], link[256];
-	int container, group, dfd;
-	ssize_t len;
+	int id, container, group;
+	const char *what;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", dev);
-	len = readlink(path, link, sizeof(link) - 1);
-	if (len < 0)
+	id = vfio_group_id(dev);
+	if (id < 0)
 		return -1;
-	link[len] = '\0';
-	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
 	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	group = open(path, O_RDWR | O_CLOEXEC);
+	group = vfio_group_open(id, &what);
 	if (container < 0 || group < 0 ||
 	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
-	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+	    vfio_set_iommu(container) < 0)
 		return -1;
-	dfd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, dev);
-	return dfd;
+	return ioctl(group, VFIO_GROUP_GET_DEVICE_FD, dev);
 }
 
 int main(int argc, char **argv)

@@ -97,24 +97,7 @@
 #include <linux/vfio.h>
 
 #include "tsmbpf_test.h"
-
-/* The upstream uAPI of 6.19 (tsmbpf_vfio_pci.c); 6.12's headers lack it. */
-#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
-#define VFIO_DEVICE_FEATURE_DMA_BUF 11
-
-struct vfio_region_dma_range {
-	__u64 offset;
-	__u64 length;
-};
-
-struct vfio_device_feature_dma_buf {
-	__u32 region_index;
-	__u32 open_flags;
-	__u32 flags;
-	__u32 nr_ranges;
-	struct vfio_region_dma_range dma_ranges[];
-};
-#endif
+#include "tsmbpf_vfio.h"
 
 #define PAGE		4096UL
 #define NR_FEATURES	12		/* VFIO_DEVICE_FEATURE numbers 0..11 */
@@ -1801,21 +1784,7 @@ static void op_mmap(struct fn *f)
 	f->maplen[idx] = len;
 }
 
-static sigjmp_buf bus_jmp;
-static volatile sig_atomic_t bus_armed;
-
-static void on_sigbus(int sig)
-{
-	if (!bus_armed) {
-		signal(sig, SIG_DFL);
-		raise(sig);
-		return;
-	}
-	bus_armed = 0;
-	siglongjmp(bus_jmp, 1);
-}
-
-/* A 4-byte read of @p; 1 on SIGBUS. */
+/* A 4-byte read of @p; 1 on SIGBUS (on_sigbus() of tsmbpf_vfio.h). */
 static int mmio_read(volatile uint32_t *p)
 {
 	volatile uint32_t v;
@@ -2388,26 +2357,6 @@ static void teardown(void)
 
 /* ---------------------------------------------------------------- set-up -- */
 
-static int find_cap(struct fn *f, int cap_id)
-{
-	uint32_t status, pos, id;
-	int ttl = 48;
-
-	if (cfg_get(f, PCI_STATUS, 2, &status) || !(status & PCI_STATUS_CAP_LIST))
-		return 0;
-	if (cfg_get(f, PCI_CAPABILITY_LIST, 1, &pos))
-		return 0;
-	for (pos &= ~3U; pos >= 0x40 && ttl--; pos &= ~3U) {
-		if (cfg_get(f, pos + PCI_CAP_LIST_ID, 1, &id))
-			return 0;
-		if (id == (uint32_t)cap_id)
-			return pos;
-		if (cfg_get(f, pos + PCI_CAP_LIST_NEXT, 1, &pos))
-			return 0;
-	}
-	return 0;
-}
-
 static void __attribute__((noreturn)) setup_fail(const char *what, ...)
 {
 	va_list ap;
@@ -2422,47 +2371,32 @@ static void __attribute__((noreturn)) setup_fail(const char *what, ...)
 
 static void fn_open(struct fn *f)
 {
-	struct vfio_group_status st = { .argsz = sizeof(st) };
-	char path[PATH_MAX], link[PATH_MAX], *s;
 	unsigned int seg, bus, dev, fun;
-	unsigned long type;
+	const char *what;
 	int id, i, b;
-	ssize_t n;
 
 	if (sscanf(f->name, "%x:%x:%x.%x", &seg, &bus, &dev, &fun) != 4)
 		setup_fail("bad BDF %s", f->name);
 	f->bdf = TSMBPF_BDF(seg, bus, dev, fun);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 f->name);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		setup_fail("%s", path);
-	link[n] = '\0';
-	s = strrchr(link, '/');
-	id = atoi(s ? s + 1 : link);
+	id = vfio_group_id(f->name);
+	if (id < 0)
+		setup_fail("/sys/bus/pci/devices/%s/iommu_group", f->name);
 	f->group = -1;
 	for (i = 0; i < nr_groups; i++)
 		if (groups[i].id == id)
 			f->group = i;
 	if (f->group < 0) {
-		snprintf(path, sizeof(path), "/dev/vfio/%d", id);
 		groups[nr_groups].id = id;
-		groups[nr_groups].fd = open(path, O_RDWR | O_CLOEXEC);
+		groups[nr_groups].fd = vfio_group_open(id, &what);
+		if (groups[nr_groups].fd < 0 && !what)
+			setup_fail("/dev/vfio/%d", id);
 		if (groups[nr_groups].fd < 0)
-			setup_fail("%s", path);
-		if (ioctl(groups[nr_groups].fd, VFIO_GROUP_GET_STATUS, &st) ||
-		    !(st.flags & VFIO_GROUP_FLAGS_VIABLE))
 			setup_fail("group %d of %s not viable", id, f->name);
 		if (ioctl(groups[nr_groups].fd, VFIO_GROUP_SET_CONTAINER,
 			  &container))
 			setup_fail("VFIO_GROUP_SET_CONTAINER");
-		if (!nr_groups) {
-			type = VFIO_TYPE1v2_IOMMU;
-			if (ioctl(container, VFIO_CHECK_EXTENSION, type) <= 0)
-				type = VFIO_TYPE1_IOMMU;
-			if (ioctl(container, VFIO_SET_IOMMU, type))
-				setup_fail("VFIO_SET_IOMMU");
-		}
+		if (!nr_groups && vfio_set_iommu(container) < 0)
+			setup_fail("VFIO_SET_IOMMU");
 		f->group = nr_groups++;
 	}
 	if (dev_open(f))
@@ -2486,8 +2420,8 @@ static void fn_open(struct fn *f)
 		    (f->bar[b].flags & VFIO_REGION_INFO_FLAG_MMAP))
 			f->dma_bar = b;
 	}
-	f->pm_cap = find_cap(f, PCI_CAP_ID_PM);
-	f->exp_cap = find_cap(f, PCI_CAP_ID_EXP);
+	f->pm_cap = vfio_find_cap(f->fd, f->cfg_off, PCI_CAP_ID_PM);
+	f->exp_cap = vfio_find_cap(f->fd, f->cfg_off, PCI_CAP_ID_EXP);
 }
 
 static void setup(char **bdfs, int n)

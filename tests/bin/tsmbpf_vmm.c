@@ -126,6 +126,8 @@
 #include <linux/tsmbpf.h>
 #include <linux/vfio.h>
 
+#include "tsmbpf_vfio.h"
+
 #define VMM_MAX_DEVS	8
 #define VMM_NR_BARS	(VFIO_PCI_BAR5_REGION_INDEX + 1)
 #define DEVFN_SLOT(devfn)	(((devfn) >> 3) & 0x1f)
@@ -307,17 +309,7 @@ static void __attribute__((noreturn)) setup_fail(struct result *r, int err)
 
 static int cfg_read(struct vmm_dev *d, unsigned int off, int width, uint32_t *val)
 {
-	uint32_t v = 0;
-	ssize_t n;
-
-	*val = 0;
-	n = pread(d->fd, &v, width, d->cfg.offset + off);
-	if (n < 0)
-		return -errno;
-	if (n != width)
-		return -EIO;
-	*val = v;	/* little-endian host */
-	return 0;
+	return vfio_cfg_read(d->fd, d->cfg.offset, off, width, val);
 }
 
 static int cfg_write(struct vmm_dev *d, unsigned int off, int width, uint32_t val)
@@ -328,27 +320,6 @@ static int cfg_write(struct vmm_dev *d, unsigned int off, int width, uint32_t va
 	if (n < 0)
 		return -errno;
 	return n == width ? 0 : -EIO;
-}
-
-/* Walk the capability list through VFIO's view of config space. */
-static int find_cap(struct vmm_dev *d, int cap_id)
-{
-	uint32_t status, pos, id;
-	int ttl = 48;
-
-	if (cfg_read(d, PCI_STATUS, 2, &status) || !(status & PCI_STATUS_CAP_LIST))
-		return 0;
-	if (cfg_read(d, PCI_CAPABILITY_LIST, 1, &pos))
-		return 0;
-	for (pos &= ~3U; pos >= 0x40 && ttl--; pos &= ~3U) {
-		if (cfg_read(d, pos + PCI_CAP_LIST_ID, 1, &id))
-			return 0;
-		if (id == (uint32_t)cap_id)
-			return pos;
-		if (cfg_read(d, pos + PCI_CAP_LIST_NEXT, 1, &pos))
-			return 0;
-	}
-	return 0;
 }
 
 static int bar_map(struct vmm_dev *d, int n, void **map)
@@ -382,24 +353,10 @@ static void bar_unmap(struct vmm_dev *d, int n)
 
 /*
  * MMIO through a BAR mapping.  A revoked mapping (memory disabled, low
- * power, a TSM-bound function) faults with SIGBUS: the handler jumps back
- * here and the access reports it instead of killing the program.
+ * power, a TSM-bound function) faults with SIGBUS: on_sigbus() of
+ * tsmbpf_vfio.h jumps back here and the access reports it instead of
+ * killing the program.  Returns 0, or 1 on SIGBUS.
  */
-static sigjmp_buf bus_jmp;
-static volatile sig_atomic_t bus_armed;
-
-static void on_sigbus(int sig)
-{
-	if (!bus_armed) {
-		signal(sig, SIG_DFL);
-		raise(sig);
-		return;
-	}
-	bus_armed = 0;
-	siglongjmp(bus_jmp, 1);
-}
-
-/* Returns 0, or 1 on SIGBUS. */
 static int mmio_access(volatile void *p, int width, bool write, uint64_t *val)
 {
 	if (sigsetjmp(bus_jmp, 1))
@@ -437,46 +394,21 @@ static int mmio_access(volatile void *p, int width, bool write, uint64_t *val)
 
 /* ------------------------------------------------------------ set-up -- */
 
-static int group_of(const char *bdf)
-{
-	char path[PATH_MAX], link[PATH_MAX], *slash;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -errno;
-	link[n] = '\0';
-	slash = strrchr(link, '/');
-	return atoi(slash ? slash + 1 : link);
-}
-
 /* The fd of group @id: one this program opened, or opened now (-errno). */
 static int group_open(int id, bool attach, struct result *r)
 {
-	struct vfio_group_status st = { .argsz = sizeof(st) };
+	const char *what;
 	char path[32];
 	int i, fd;
 
 	for (i = 0; i < vmm.nr_groups; i++)
 		if (vmm.groups[i].id == id)
 			return vmm.groups[i].fd;
-	snprintf(path, sizeof(path), "/dev/vfio/%d", id);
-	fd = open(path, O_RDWR | O_CLOEXEC);
+	fd = vfio_group_open(id, &what);
 	if (fd < 0) {
-		i = errno;
-		res_str(r, "failed", path);
-		return -i;
-	}
-	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &st)) {
-		res_str(r, "failed", "VFIO_GROUP_GET_STATUS");
-		goto err_close;
-	}
-	if (!(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		res_str(r, "failed",
-			"group not viable: every function in it must be on a vfio driver");
-		errno = EPERM;
-		goto err_close;
+		snprintf(path, sizeof(path), "/dev/vfio/%d", id);
+		res_str(r, "failed", what ?: path);
+		return fd;
 	}
 	if (attach && ioctl(fd, VFIO_GROUP_SET_CONTAINER, &vmm.container)) {
 		res_str(r, "failed", "VFIO_GROUP_SET_CONTAINER");
@@ -512,17 +444,16 @@ static void container_open(void)
 
 static void iommu_set(struct result *r)
 {
-	unsigned long type = VFIO_TYPE1v2_IOMMU;
 	static bool done;
+	long type;
 
 	if (done)
 		return;
 	done = true;
-	if (ioctl(vmm.container, VFIO_CHECK_EXTENSION, type) <= 0)
-		type = VFIO_TYPE1_IOMMU;
-	if (ioctl(vmm.container, VFIO_SET_IOMMU, type)) {
+	type = vfio_set_iommu(vmm.container);
+	if (type < 0) {
 		res_str(r, "failed", "VFIO_SET_IOMMU");
-		setup_fail(r, errno);
+		setup_fail(r, -type);
 	}
 	res_str(r, "iommu", type == VFIO_TYPE1v2_IOMMU ? "type1v2" : "type1");
 }
@@ -537,7 +468,7 @@ static void dev_open(struct vmm_dev *d)
 	res_init(&r, words, false);
 	r.bdf = d->bdf;
 
-	id = group_of(d->bdf);
+	id = vfio_group_id(d->bdf);
 	if (id < 0) {
 		res_str(&r, "failed", "no iommu_group in sysfs");
 		setup_fail(&r, -id);
@@ -572,8 +503,8 @@ static void dev_open(struct vmm_dev *d)
 		res_str(&r, "failed", "VFIO_DEVICE_GET_REGION_INFO config");
 		setup_fail(&r, errno);
 	}
-	d->pm_cap = find_cap(d, PCI_CAP_ID_PM);
-	d->exp_cap = find_cap(d, PCI_CAP_ID_EXP);
+	d->pm_cap = vfio_find_cap(d->fd, d->cfg.offset, PCI_CAP_ID_PM);
+	d->exp_cap = vfio_find_cap(d->fd, d->cfg.offset, PCI_CAP_ID_EXP);
 
 	res_int(&r, "group", id);
 	res_bool(&r, "reset", d->info.flags & VFIO_DEVICE_FLAGS_RESET);
@@ -1102,26 +1033,9 @@ static void act_tdi_unbind(const struct action *a, struct result *r)
 }
 
 /*
- * Private MMIO as a dma-buf.  The feature's argument, as upstream 6.19
- * defines it; Debian 12's <linux/vfio.h> predates it.
+ * Private MMIO as a dma-buf (VFIO_DEVICE_FEATURE_DMA_BUF of upstream 6.19,
+ * from tsmbpf_vfio.h).
  */
-#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
-#define VFIO_DEVICE_FEATURE_DMA_BUF 11
-
-struct vfio_region_dma_range {
-	__u64 offset;
-	__u64 length;
-};
-
-struct vfio_device_feature_dma_buf {
-	__u32 region_index;
-	__u32 open_flags;
-	__u32 flags;
-	__u32 nr_ranges;
-	struct vfio_region_dma_range dma_ranges[];
-};
-#endif
-
 static void act_dmabuf_export(const struct action *a, struct result *r)
 {
 	struct {
