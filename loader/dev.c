@@ -147,15 +147,9 @@ static int destroy_all(void)
 	uint32_t *ids = NULL, n = 0, i, done = 0, unbound = 0, failed = 0;
 	int fd, err;
 
-	fd = tsmbpf_open();
+	fd = list_open(TSMBPF_LIST_TDIS, "device interfaces", &ids, &n);
 	if (fd < 0)
-		return -1;
-	err = list_ids(fd, TSMBPF_LIST_TDIS, &ids, &n);
-	if (err) {
-		p_err("listing device interfaces: %s", strerror(-err));
-		close(fd);
-		return err;
-	}
+		return fd;
 	for (i = 0; i < n; i++) {
 		d.tdi_id = ids[i];
 		err = tsmbpf_ioctl(fd, TSMBPF_TDI_DESTROY, &d);
@@ -337,36 +331,24 @@ static void print_tdi(const struct tsmbpf_tdi_info *ti, bool detail)
 	       fw_error_name(ti->last_fw_error));
 }
 
-static int do_list(int argc, char **argv)
+static void print_tdi_header(void)
+{
+	printf("%-5s %-8s %-13s %-16s %-5s %-10s %s\n", "TDI", "PLATFORM",
+	       "BDF", "STATE", "VM", "MMIO_PAGES", "DRIVER");
+}
+
+static void show_tdi(int fd, uint32_t id)
 {
 	struct tsmbpf_tdi_info ti;
-	uint32_t *ids, n, i;
-	int fd, err;
 
-	fd = tsmbpf_open();
-	if (fd < 0)
-		return -1;
-	err = list_ids(fd, TSMBPF_LIST_TDIS, &ids, &n);
-	if (err) {
-		p_err("listing device interfaces: %s", strerror(-err));
-		close(fd);
-		return err;
-	}
-	if (json_output)
-		jsonw_start_array(json_wtr);
-	else
-		printf("%-5s %-8s %-13s %-16s %-5s %-10s %s\n", "TDI", "PLATFORM",
-		       "BDF", "STATE", "VM", "MMIO_PAGES", "DRIVER");
-	for (i = 0; i < n; i++) {
-		if (tdi_info(fd, ids[i], &ti))
-			continue;
+	if (!tdi_info(fd, id, &ti))
 		print_tdi(&ti, false);
-	}
-	if (json_output)
-		jsonw_end_array(json_wtr);
-	free(ids);
-	close(fd);
-	return 0;
+}
+
+static int do_list(int argc, char **argv)
+{
+	return list_all(TSMBPF_LIST_TDIS, "device interfaces", print_tdi_header,
+			show_tdi);
 }
 
 static int do_show(int argc, char **argv)

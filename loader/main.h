@@ -39,6 +39,19 @@ int tsmbpf_ioctl(int fd, unsigned long req, void *arg);
 
 /* ids of all VMs or TDIs (TSMBPF_LIST_*); caller frees *ids */
 int list_ids(int fd, uint32_t what, uint32_t **ids, uint32_t *count);
+/*
+ * /dev/tsmbpf opened and list_ids() of it: the fd, which the caller closes
+ * (and frees *ids); on failure says why ("listing @name: ...") and returns
+ * -1 or -errno.
+ */
+int list_open(uint32_t what, const char *name, uint32_t **ids,
+	      uint32_t *count);
+/*
+ * The "list" commands: @show(fd, id) for each object of @what, in a JSON
+ * array, else under the table header that @header prints.
+ */
+int list_all(uint32_t what, const char *name, void (*header)(void),
+	     void (*show)(int fd, uint32_t id));
 
 bool is_prefix(const char *pfx, const char *str);
 #define NEXT_ARG()	({ argc--; argv++; })

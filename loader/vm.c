@@ -55,15 +55,9 @@ static int destroy_all(uint32_t flags)
 	uint32_t *ids = NULL, n = 0, i, done = 0, failed = 0;
 	int fd, err;
 
-	fd = tsmbpf_open();
+	fd = list_open(TSMBPF_LIST_VMS, "VMs", &ids, &n);
 	if (fd < 0)
-		return -1;
-	err = list_ids(fd, TSMBPF_LIST_VMS, &ids, &n);
-	if (err) {
-		p_err("listing VMs: %s", strerror(-err));
-		close(fd);
-		return err;
-	}
+		return fd;
 	for (i = 0; i < n; i++) {
 		arg.vm_id = ids[i];
 		err = tsmbpf_ioctl(fd, TSMBPF_VM_DESTROY, &arg);
@@ -202,33 +196,56 @@ int list_ids(int fd, uint32_t what, uint32_t **ids, uint32_t *count)
 	return 0;
 }
 
-static int do_list(int argc, char **argv)
+int list_open(uint32_t what, const char *name, uint32_t **ids,
+	      uint32_t *count)
 {
-	struct tsmbpf_vm_info vi;
-	uint32_t *ids, n, i;
 	int fd, err;
 
 	fd = tsmbpf_open();
 	if (fd < 0)
 		return -1;
-	err = list_ids(fd, TSMBPF_LIST_VMS, &ids, &n);
+	err = list_ids(fd, what, ids, count);
 	if (err) {
-		p_err("listing VMs: %s", strerror(-err));
+		p_err("listing %s: %s", name, strerror(-err));
 		close(fd);
 		return err;
 	}
+	return fd;
+}
+
+int list_all(uint32_t what, const char *name, void (*header)(void),
+	     void (*show)(int fd, uint32_t id))
+{
+	uint32_t *ids, n, i;
+	int fd;
+
+	fd = list_open(what, name, &ids, &n);
+	if (fd < 0)
+		return fd;
 	if (json_output)
 		jsonw_start_array(json_wtr);
 	else
-		print_vm_header();
+		header();
 	for (i = 0; i < n; i++)
-		if (!vm_info(fd, ids[i], &vi))
-			print_vm(&vi);
+		show(fd, ids[i]);
 	if (json_output)
 		jsonw_end_array(json_wtr);
 	free(ids);
 	close(fd);
 	return 0;
+}
+
+static void show_vm(int fd, uint32_t id)
+{
+	struct tsmbpf_vm_info vi;
+
+	if (!vm_info(fd, id, &vi))
+		print_vm(&vi);
+}
+
+static int do_list(int argc, char **argv)
+{
+	return list_all(TSMBPF_LIST_VMS, "VMs", print_vm_header, show_vm);
 }
 
 static int do_show(int argc, char **argv)
