@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
  * VFIO helpers shared by the guest test programs that open PCI functions
  * through the type1 container (tsmbpf_vmm, tsmbpf_fuzz, tsmbpf_failnth):
