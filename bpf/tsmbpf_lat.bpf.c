@@ -99,11 +99,31 @@ static __always_inline __u32 lat_slot(__u64 d)
 }
 
 /*
- * Add d to h.  Atomic adds even on a per-CPU copy: a program is not
- * migrated, but with full preemption another task may run it on the same
- * CPU in the middle of the update.
+ * Add d to a per-CPU histogram: plain adds.  Every program here runs from
+ * a tracepoint, which calls it with preemption disabled, and the
+ * tracepoints fire in process context only, where bpf_trace_run() refuses
+ * a nested run of the same program on the CPU: nothing else can touch this
+ * CPU's copy in the middle.  Atomics would cost a locked instruction each
+ * (an out-of-line helper under QEMU TCG) on every step.
  */
 static __always_inline void hist_add(struct tsmbpf_lat_hist *h, __u64 d)
+{
+	__u32 slot = lat_slot(d);
+
+	if (slot < TSMBPF_LAT_SLOTS)
+		h->slots[slot]++;
+	h->sum_ns += d;
+	if (d > h->max_ns)
+		h->max_ns = d;
+	h->count++;
+}
+
+/*
+ * Add d to a histogram shared by all CPUs (a TDI's: two operations on one
+ * TDI may end at once on two CPUs, say an unbind and a host event's
+ * completion).
+ */
+static __always_inline void hist_add_shared(struct tsmbpf_lat_hist *h, __u64 d)
 {
 	__u32 slot = lat_slot(d);
 
@@ -116,7 +136,7 @@ static __always_inline void hist_add(struct tsmbpf_lat_hist *h, __u64 d)
 	__sync_fetch_and_add(&h->count, 1);
 }
 
-/* An array map's entry: inlined by the verifier, no hashing. */
+/* A per-CPU array map's entry: inlined by the verifier, no hashing. */
 static __always_inline void hist_add_idx(void *map, __u32 idx, __u64 d)
 {
 	struct tsmbpf_lat_hist *h = bpf_map_lookup_elem(map, &idx);
@@ -159,7 +179,7 @@ static __always_inline void tdi_hist_add(const struct tsmbpf_tdi *tdi,
 		t->bdf = tdi->bdf;
 	}
 	if (op < TSMBPF_OP_NR)
-		hist_add(&t->op[op], d);
+		hist_add_shared(&t->op[op], d);
 }
 
 static __always_inline char hex(__u32 d)

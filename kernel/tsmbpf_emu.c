@@ -18,13 +18,20 @@
  *
  * Knobs, in /sys/kernel/debug/tsmbpf_emu/:
  *   latency_us   per-call firmware latency (also a module parameter)
+ *   latency_spin 0: the latency sleeps (usleep_range), as a host waits for
+ *                the SEV PSP's mailbox; 1: it busy-waits on the calling
+ *                CPU, as a SEAMCALL into the TDX module or an SMC into the
+ *                RMM runs there.  Spinning takes exactly the time asked,
+ *                where a sleep's wake-up adds its own (large and noisy
+ *                under QEMU TCG): make bench uses it to measure small
+ *                overheads next to the firmware's time
  *   inject       "TDI STEP [COUNT]": the next COUNT calls of STEP (a name
  *                such as mmio_unmap, or its number in enum tsmbpf_step) on
  *                TDI fail with TSMBPF_FW_INJECTED; "clear" drops all
  *   outstanding  "TDI 1|0": hold or release a TDISP request on TDI
  *   stats        firmware calls, refusals and the time spent in the
  *                emulated latency (the sleeps as achieved, wake-up delay
- *                included) per platform
+ *                included, or the spins) per platform
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -41,6 +48,10 @@
 static unsigned int latency_us;
 module_param(latency_us, uint, 0644);
 MODULE_PARM_DESC(latency_us, "firmware latency per call, microseconds");
+
+static bool latency_spin;
+module_param(latency_spin, bool, 0644);
+MODULE_PARM_DESC(latency_spin, "busy-wait the latency instead of sleeping");
 
 /* tdi->fw_flags bits */
 #define TSMBPF_EMU_OUTSTANDING	BIT(0)
@@ -279,6 +290,20 @@ static int tsmbpf_emu_errno(u32 code)
 	return -EPERM;
 }
 
+/* Busy-wait @us: udelay() in chunks of at most 1 ms, rescheduling between. */
+static void tsmbpf_emu_spin(unsigned int us)
+{
+	unsigned int n;
+
+	while (us) {
+		n = min(us, 1000U);
+		udelay(n);
+		us -= n;
+		if (us)
+			cond_resched();
+	}
+}
+
 static int tsmbpf_emu_call(struct tsmbpf_tdi *tdi, u32 step, u64 arg,
 			   u32 *fw_error)
 {
@@ -291,7 +316,10 @@ static int tsmbpf_emu_call(struct tsmbpf_tdi *tdi, u32 step, u64 arg,
 	if (lat) {
 		u64 t0 = ktime_get_ns();
 
-		usleep_range(lat, lat + lat / 8 + 1);
+		if (READ_ONCE(latency_spin))
+			tsmbpf_emu_spin(lat);
+		else
+			usleep_range(lat, lat + lat / 8 + 1);
 		atomic64_add(ktime_get_ns() - t0,
 			     &tsmbpf_emu_slept_ns[tdi->platform]);
 	}
@@ -486,6 +514,7 @@ static int __init tsmbpf_emu_init(void)
 	}
 	tsmbpf_emu_dir = debugfs_create_dir("tsmbpf_emu", NULL);
 	debugfs_create_u32("latency_us", 0644, tsmbpf_emu_dir, &latency_us);
+	debugfs_create_bool("latency_spin", 0644, tsmbpf_emu_dir, &latency_spin);
 	debugfs_create_file("inject", 0600, tsmbpf_emu_dir, NULL,
 			    &tsmbpf_emu_inject_fops);
 	debugfs_create_file("outstanding", 0200, tsmbpf_emu_dir, NULL,

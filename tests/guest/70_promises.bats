@@ -226,6 +226,25 @@ trace_count_is() {
 	assert_equal "$c2 $r2" "$((c1 + 5)) $r1"
 	[ "$((s2 - s1))" -ge 5000000 ] || fail "slept $((s2 - s1)) ns for 5 calls of 1 ms"
 	assert_torn_down "$tdi"
+
+	# latency_spin: the same time, busy-waited on the calling CPU: the
+	# task runs, so its system time (this shell's children's, in clock
+	# ticks of 10 ms) grows by about as much; a sleep would add none
+	assert_equal "$(cat $E/latency_spin)" N
+	echo 1 >$E/latency_spin
+	echo 40000 >$E/latency_us
+	local me=$BASHPID	# this shell; inside $(...) it is the subshell's
+	t0=$(awk '{ print $16 + $17 }' "/proc/$me/stat")
+	bind_run "$tdi" "$vm"
+	t1=$(awk '{ print $16 + $17 }' "/proc/$me/stat")
+	echo 0 >$E/latency_us
+	echo 0 >$E/latency_spin
+	read -r c3 r3 s3 < <(awk '$1 == "cca" { print $2, $3, $4 }' $E/stats)
+	assert_equal "$c3 $r3" "$((c2 + 5)) $r2"
+	[ "$((s3 - s2))" -ge 200000000 ] || fail "spun $((s3 - s2)) ns for 5 calls of 40 ms"
+	[ "$((t1 - t0))" -ge 10 ] || fail "the bind ran $((t1 - t0)) ticks for 200 ms of spinning"
+	tsmctl dev unbind "$tdi"
+	assert_torn_down "$tdi"
 }
 
 # -------------------------------------------------------------- sysfs --
