@@ -16,7 +16,7 @@ PKGS=(
 	linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12
 	qemu-system-x86 busybox-static
 	clang llvm dwarves
-	bats bats-support bats-assert jq prometheus linux-perf
+	bats bats-support bats-assert jq prometheus linux-perf bpftrace
 	build-essential libelf-dev zlib1g-dev libzstd-dev pkg-config
 	cpio kmod zstd xz-utils bison flex bc libssl-dev
 )

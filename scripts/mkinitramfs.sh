@@ -37,9 +37,11 @@
 # Userland: busybox-static gives /bin/sh, the tools /init uses and every
 # applet under /bin and /sbin.  GNU coreutils, grep, sed, findutils,
 # diffutils, procps, mawk, jq, some util-linux tools (script: a pty for
-# tsmctl top) and Prometheus with promtool (45_dashboards.bats scrapes
-# tsmctl serve with a real server in the guest) go to /usr/bin, ahead
-# of /bin in PATH, so bats and the tests see the tools they see on the host
+# tsmctl top), Prometheus with promtool (45_dashboards.bats scrapes
+# tsmctl serve with a real server in the guest), perf and bpftrace
+# (40_trace.bats; bpftrace brings LLVM and clang, some 200 MB) go to
+# /usr/bin, ahead of /bin in PATH, so bats and the tests see the tools they
+# see on the host
 # (bats needs `flock`, `ps -ef PID` and `date +%s%N`; busybox has no flock
 # and its ps takes no arguments).  /bin/bash is the real bash.  Dynamic
 # programs are packed with the libraries and ELF interpreter `ldd` reports,
@@ -94,11 +96,11 @@ GNU_PKGS=(coreutils grep sed findutils diffutils)
 # ... and single programs from other packages.
 GNU_BINS=(ps pgrep pkill pidof kill free top watch mawk jq less flock setsid
 	unshare nsenter taskset prlimit mountpoint getopt script
-	prometheus promtool perf)
+	prometheus promtool perf bpftrace)
 # Packages the base tree is made from: a version change rebuilds the cache.
 BASE_PKGS=(busybox-static bash libc6 "${GNU_PKGS[@]}" procps mawk jq less
 	util-linux bsdutils bats bats-support bats-assert ncurses-base prometheus
-	linux-perf)
+	linux-perf bpftrace)
 
 # ---------------------------------------------------------------- helpers --
 

@@ -400,6 +400,79 @@ jl_seq() {
 	assert_output 5	# CCA unbind: unmap, DMA, stop, reclaim, recover
 }
 
+# bpftrace (Debian's 0.17, in the initramfs with its LLVM and clang
+# libraries): no kernel headers in the guest; it builds the args struct of
+# a tracepoint from the event's format file and the types from BTF
+# (/sys/kernel/btf).  Like perf above, it attaches and detaches while
+# nothing runs the tracepoints: `-c CMD` starts CMD only once every probe
+# is attached, and bpftrace detaches after CMD has exited.
+@test "bpftrace lists every tsmbpf trace event, with the fields of its format file" {
+	command -v bpftrace >/dev/null || fail "bpftrace is not in the guest"
+	ev=/sys/kernel/tracing/events/tsmbpf
+	for e in "$ev"/*/; do
+		e=${e%/}
+		echo "tracepoint:tsmbpf:${e##*/}"
+	done | sort >"$T/want"
+	# the twelve events perf sees above, at least
+	[ "$(wc -l <"$T/want")" -ge 12 ] || fail "only $(cat "$T/want") in $ev"
+	run --separate-stderr bpftrace -l 'tracepoint:tsmbpf:*'
+	assert_success
+	printf '%s\n' "${lines[@]}" | sort >"$T/got"
+	run diff "$T/want" "$T/got"
+	assert_success
+	# tsmbpf_step's arguments, as its format file has them (less the
+	# common_ fields of every event)
+	sed -nE 's/^\s*field:(.*) ([a-z_]+);\s.*/\1 \2/p' "$ev/tsmbpf_step/format" |
+		grep -v ' common_' >"$T/fields"
+	run --separate-stderr bpftrace -lv tracepoint:tsmbpf:tsmbpf_step
+	assert_success
+	assert_line --index 0 tracepoint:tsmbpf:tsmbpf_step
+	printf '%s\n' "${lines[@]:1}" | sed 's/^ *//' >"$T/args"
+	run diff "$T/fields" "$T/args"
+	assert_success
+	grep -qx 'u32 step' "$T/args" || fail "no step argument: $(cat "$T/args")"
+}
+
+@test "bpftrace counts tsmbpf_step by platform and step: the steps the cycles ran" {
+	command -v bpftrace >/dev/null || fail "bpftrace is not in the guest"
+	vm=$(tsmctl vm create)
+	a=$(new_tdi tdx 0:48:00.0)
+	b=$(new_tdi cca 0:48:00.1)
+	# 4 bind+accept+unbind cycles on the TDX TDI, 2 on the CCA one; bpftrace
+	# runs the script (-c takes no shell quoting: a plain path)
+	cat >"$T/cycles.sh" <<-EOF
+		for t in $a $a $a $a $b $b; do
+			tsmctl dev bind \$t vm $vm accept >/dev/null || exit 1
+			tsmctl dev unbind \$t >/dev/null || exit 1
+		done
+		echo done >"$T/cycles.done"
+	EOF
+	steps_snapshot "$T/s0"
+	run --separate-stderr bpftrace -e 'tracepoint:tsmbpf:tsmbpf_step
+		{ @steps[args->platform, args->step] = count(); }' -c "/bin/bash $T/cycles.sh"
+	assert_success
+	steps_snapshot "$T/s1"
+	[ -f "$T/cycles.done" ] || fail "the cycles failed: $output $stderr"
+	assert_line --index 0 'Attaching 1 probe...'
+	# "@steps[0, 1]: 4" -> "tdx tdi_lock 4"
+	printf '%s\n' "${lines[@]}" | sed -nE 's/^@steps\[([0-9]+), ([0-9]+)\]: ([0-9]+)$/\1 \2 \3/p' |
+		jq -Rr --argjson names '["tdx","sev-tio","cca"]' --argjson steps "$(step_names_json)" \
+			'split(" ") | map(tonumber) | "\($names[.[0]]) \($steps[.[1]]) \(.[2])"' |
+		sort >"$T/got"
+	# TDX: bind 3 steps, accept 2, unbind 5, each once a cycle; CCA too
+	for s in tdi_lock mmio_map dma_setup accept tdi_start tdi_stop mmio_unmap \
+		dma_teardown tdi_reclaim mmio_recover; do
+		echo "tdx $s 4"
+		echo "cca $s 2"
+	done | sort >"$T/want"
+	run diff "$T/want" "$T/got"
+	assert_success
+	# and what the core counted
+	steps_delta "$T/s0" "$T/s1" >"$T/core"
+	run diff "$T/core" "$T/got"
+	assert_success
+}
+
 # The tracepoints' static keys are turned on here before the cycles start
 # (ftrace holds them), and a second tracer holds a second probe on each, so
 # that the tracers attached under load take a tracepoint from 2 probes to
