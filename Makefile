@@ -208,12 +208,12 @@ $(LAT_SKEL): $(LAT_OBJ) | $(BPFTOOL)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name tsmbpf_lat > $@
 
-$(TSMCTL): $(LOADER_SRCS) $(LOADER_HDRS) $(UAPI) $(LIBBPF_A) $(LAT_SKEL)
+$(TSMCTL): $(LOADER_SRCS) $(LOADER_HDRS) $(UAPI) $(LIBBPF_A) $(LAT_SKEL) $(TOP)/bpf/tsmbpf_lat_mode.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $(LOADER_SRCS) $(LDLIBS)
 
-$(O)/tests/bin/%: $(TOP)/tests/bin/%.c $(wildcard $(TOP)/tests/bin/*.h) $(UAPI) $(LIBBPF_A) $(LAT_SKEL)
+$(O)/tests/bin/%: $(TOP)/tests/bin/%.c $(wildcard $(TOP)/tests/bin/*.h) $(UAPI) $(LIBBPF_A) $(LAT_SKEL) $(TOP)/bpf/tsmbpf_lat_mode.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(LDLIBS)

@@ -325,6 +325,62 @@ int BPF_PROG(lat_unbind, const struct tsmbpf_tdi *tdi, const char *policy,
 	return lat_op(tdi, TSMBPF_OP_UNBIND, policy, ret, start_ns);
 }
 
+/*
+ * Histograms only (tsmctl top and serve: no timeline): the TDI's latency
+ * log, handed over once per hold of its lock (kernel/tsmbpf.h, struct
+ * tsmbpf_oplog), in place of lat_step, lat_bind, lat_accept and
+ * lat_unbind: one run per operation instead of one per step.  The loader
+ * loads either this or those, never both.  The log is copied out in one
+ * read; it is this CPU's: the hold that wrote it is ours.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tsmbpf_oplog);
+} oplog_copy SEC(".maps");
+
+SEC("tp_btf/tsmbpf_oplog")
+int BPF_PROG(lat_oplog, const struct tsmbpf_tdi *tdi)
+{
+	struct tsmbpf_oplog_entry *e;
+	struct tsmbpf_oplog *log;
+	__u32 zero = 0, i, n, plat, op;
+
+	if (!tdi)
+		return 0;
+	log = bpf_map_lookup_elem(&oplog_copy, &zero);
+	if (!log || bpf_probe_read_kernel(log, sizeof(*log), &tdi->oplog))
+		return 0;
+	plat = tdi->platform;
+	n = log->n;
+	for (i = 0; i < TSMBPF_OPLOG_MAX && i < n; i++) {
+		e = &log->e[i];
+		if (!e->timed)
+			continue;	/* begun before tracing was attached */
+		if (e->what < TSMBPF_STEP_NR) {
+			hist_add_idx(&hist_step, TSMBPF_LAT_STEP_IDX(plat, e->what), e->ns);
+			continue;
+		}
+		switch (e->what) {
+		case TSMBPF_OPLOG_BIND:
+			op = TSMBPF_OP_BIND;
+			break;
+		case TSMBPF_OPLOG_ACCEPT:
+			op = TSMBPF_OP_ACCEPT;
+			break;
+		case TSMBPF_OPLOG_UNBIND:
+			op = TSMBPF_OP_UNBIND;
+			break;
+		default:
+			continue;
+		}
+		hist_add_idx(&hist_op, TSMBPF_LAT_OP_IDX(plat, op, 0), e->ns);
+		tdi_hist_add(tdi, op, e->ns);
+	}
+	return 0;
+}
+
 static __always_inline int lat_state_do(const struct tsmbpf_tdi *tdi, u32 old, u32 new)
 {
 	struct tsmbpf_rec *r = rec_new(TSMBPF_REC_STATE, bpf_ktime_get_ns());

@@ -70,6 +70,42 @@ struct tsmbpf_vm {
 	struct tsmbpf_spt spt;
 };
 
+/*
+ * The latency log of one hold of a TDI's lock: each step and each bind,
+ * accept or unbind done, with its duration, for the tsmbpf_oplog bare
+ * tracepoint.  The log is written only while a program is attached to it;
+ * releasing the lock (tsmbpf_tdi_unlock()) or a full log hands it over
+ * and empties it, so that a histogram program runs once per operation
+ * instead of once per step.
+ */
+enum tsmbpf_oplog_what {
+	/* a step's is its enum tsmbpf_step; an operation's: */
+	TSMBPF_OPLOG_BIND	= 0x100,
+	TSMBPF_OPLOG_ACCEPT	= 0x101,
+	TSMBPF_OPLOG_UNBIND	= 0x102,
+	/* entries in a log (a BPF reader sees them all through BTF) */
+	TSMBPF_OPLOG_MAX	= 16,
+};
+
+/**
+ * struct tsmbpf_oplog_entry - one step or operation done
+ * @what: enum tsmbpf_step, or enum tsmbpf_oplog_what for an operation
+ * @timed: @ns is known (the log was on when it started)
+ * @ret: its result
+ * @ns: its duration
+ */
+struct tsmbpf_oplog_entry {
+	u16 what;
+	u16 timed;
+	s32 ret;
+	u64 ns;
+};
+
+struct tsmbpf_oplog {
+	u32 n;
+	struct tsmbpf_oplog_entry e[TSMBPF_OPLOG_MAX];
+};
+
 /**
  * struct tsmbpf_tdi - a TEE device interface
  * @id: object id, stable for the life of the TDI
@@ -114,6 +150,7 @@ struct tsmbpf_vm {
  *	NULL; compared, never dereferenced
  * @dead: destroyed; every operation refuses it with -ENOENT.  Set once,
  *	under @lock, by the destroy that wins
+ * @oplog: what this hold of @lock did, while tsmbpf_oplog is traced
  * @lock: serialises bind, accept, unbind and the steps of a policy
  * @kref: lifetime
  * @kobj: /sys/kernel/tsmbpf/tdis/<id>, holds a reference
@@ -154,10 +191,23 @@ struct tsmbpf_tdi {
 	bool host_private;
 	const void *owner;
 	bool dead;
+	struct tsmbpf_oplog oplog;
 	struct mutex lock;	/* serialises operations on the TDI */
 	struct kref kref;
 	struct kobject kobj;
 };
+
+void __tsmbpf_oplog_flush(struct tsmbpf_tdi *tdi);
+void tsmbpf_oplog_add(struct tsmbpf_tdi *tdi, enum tsmbpf_oplog_what what,
+		      int ret, u64 start_ns);
+
+/* Release @tdi's lock, handing its latency log over first. */
+static inline void tsmbpf_tdi_unlock(struct tsmbpf_tdi *tdi)
+{
+	if (unlikely(tdi->oplog.n))
+		__tsmbpf_oplog_flush(tdi);
+	mutex_unlock(&tdi->lock);
+}
 
 static inline u64 tsmbpf_tdi_gpa(const struct tsmbpf_tdi *tdi, u32 bar)
 {

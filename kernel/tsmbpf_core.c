@@ -166,6 +166,35 @@ void tsmbpf_steps_observe(tsmbpf_step_observer_t fn)
 	tsmbpf_step_observer = fn;
 }
 
+/*
+ * The latency log (struct tsmbpf_oplog): filled while a program is
+ * attached to the tsmbpf_oplog tracepoint, handed to it when the TDI's
+ * lock is released or the log is full.
+ */
+void __tsmbpf_oplog_flush(struct tsmbpf_tdi *tdi)
+{
+	lockdep_assert_held(&tdi->lock);
+	trace_tsmbpf_oplog(tdi);
+	tdi->oplog.n = 0;
+}
+EXPORT_SYMBOL_GPL(__tsmbpf_oplog_flush);
+
+/* @start_ns: ktime_get_ns() at the start, 0 if the log was off then */
+void tsmbpf_oplog_add(struct tsmbpf_tdi *tdi, enum tsmbpf_oplog_what what,
+		      int ret, u64 start_ns)
+{
+	struct tsmbpf_oplog_entry *e;
+
+	lockdep_assert_held(&tdi->lock);
+	if (tdi->oplog.n == TSMBPF_OPLOG_MAX)
+		__tsmbpf_oplog_flush(tdi);
+	e = &tdi->oplog.e[tdi->oplog.n++];
+	e->what = what;
+	e->timed = start_ns != 0;
+	e->ret = ret;
+	e->ns = start_ns ? ktime_get_ns() - start_ns : 0;
+}
+
 /**
  * tsmbpf_step - perform one step of bind or unbind on @tdi
  * @tdi: the TDI
@@ -205,7 +234,7 @@ int tsmbpf_step(struct tsmbpf_tdi *tdi, u32 step, u64 arg, u32 *fw_error)
 	atomic64_inc(&tsmbpf_stats.fw_calls);
 	atomic64_inc(&tsmbpf_step_calls[tdi->platform][step]);
 	/* the clock is read only while someone traces steps */
-	if (trace_tsmbpf_step_enabled())
+	if (trace_tsmbpf_step_enabled() || trace_tsmbpf_oplog_enabled())
 		t0 = ktime_get_ns();
 	ret = tdi->be->call(tdi, step, arg, &code);
 	if (ret) {
@@ -218,6 +247,8 @@ int tsmbpf_step(struct tsmbpf_tdi *tdi, u32 step, u64 arg, u32 *fw_error)
 		ret = tsmbpf_apply(tdi, step);
 	}
 	trace_tsmbpf_step(tdi, step, ret, code, t0);
+	if (trace_tsmbpf_oplog_enabled())
+		tsmbpf_oplog_add(tdi, step, ret, t0);
 	if (tsmbpf_step_observer)
 		tsmbpf_step_observer(tdi, step, ret);
 	return ret;
@@ -407,7 +438,7 @@ int tsmbpf_tdi_fault(struct tsmbpf_tdi *tdi, u64 gpa, u64 *mapped)
 		atomic64_inc(&tsmbpf_stats.faults);
 	}
 out_unlock:
-	mutex_unlock(&tdi->lock);
+	tsmbpf_tdi_unlock(tdi);
 	return ret;
 }
 
@@ -437,7 +468,7 @@ int tsmbpf_tdi_map(struct tsmbpf_tdi *tdi, u32 bar, u64 offset, u64 size,
 	if (!ret)
 		tdi->mmio_pages += size >> PAGE_SHIFT;
 out_unlock:
-	mutex_unlock(&tdi->lock);
+	tsmbpf_tdi_unlock(tdi);
 	return ret;
 }
 
@@ -457,6 +488,6 @@ int tsmbpf_tdi_step_ioctl(struct tsmbpf_tdi *tdi, u32 step, u64 arg,
 		ret = tsmbpf_tdi_device_error(tdi);
 	else
 		ret = tsmbpf_step(tdi, step, arg, fw_error);
-	mutex_unlock(&tdi->lock);
+	tsmbpf_tdi_unlock(tdi);
 	return ret;
 }

@@ -224,7 +224,7 @@ int tsmbpf_mmio_import(struct tsmbpf_vm *vm, struct tsmbpf_mmio_import *arg)
 		ret = tsmbpf_import_map(imp);
 		dma_resv_unlock(dmabuf->resv);
 	}
-	mutex_unlock(&tdi->lock);
+	tsmbpf_tdi_unlock(tdi);
 	if (ret)
 		goto err;
 

@@ -479,7 +479,7 @@ static ssize_t tsmbpf_emu_outstanding_write(struct file *file,
 		tdi->fw_flags |= TSMBPF_EMU_OUTSTANDING;
 	else
 		tdi->fw_flags &= ~TSMBPF_EMU_OUTSTANDING;
-	mutex_unlock(&tdi->lock);
+	tsmbpf_tdi_unlock(tdi);
 	tsmbpf_tdi_put(tdi);
 	return len;
 }

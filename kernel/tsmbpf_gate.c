@@ -94,7 +94,7 @@ int tsmbpf_tdi_revoke_gate(struct tsmbpf_tdi *tdi, u32 event, u32 *verdict,
 		ret = tsmbpf_gate_verdict(tdi, event, verdict, by_policy);
 	else
 		ret = -ENOTCONN;
-	mutex_unlock(&tdi->lock);
+	tsmbpf_tdi_unlock(tdi);
 	return ret;
 }
 
@@ -190,7 +190,7 @@ int tsmbpf_host_event_begin(struct tsmbpf_tdi *tdi, u32 event,
 		}
 	}
 out_unlock:
-	mutex_unlock(&tdi->lock);
+	tsmbpf_tdi_unlock(tdi);
 	/* a refused event is over; the host ends the others */
 	if (ret && tsmbpf_event_refusable(event))
 		trace_tsmbpf_host_event_done(tdi, event, ev->verdict, ret,
@@ -253,7 +253,7 @@ void tsmbpf_host_reset_done(struct tsmbpf_tdi *tdi)
 	if (!tsmbpf_tdi_device_error(tdi))
 		pr_warn("tdi %u: a reset bypassed the gate: TDISP ERROR\n",
 			tdi->id);
-	mutex_unlock(&tdi->lock);
+	tsmbpf_tdi_unlock(tdi);
 }
 EXPORT_SYMBOL_GPL(tsmbpf_host_reset_done);
 

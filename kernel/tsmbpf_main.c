@@ -231,7 +231,7 @@ static long tsmbpf_ioctl_tdi_info(void __user *uarg)
 	if (READ_ONCE(tdi->owner))
 		arg.host_flags |= TSMBPF_TDI_OWNED;
 	arg.host_events = tdi->host_events;
-	mutex_unlock(&tdi->lock);
+	tsmbpf_tdi_unlock(tdi);
 	tsmbpf_tdi_put(tdi);
 	return tsmbpf_put_arg(uarg, &arg, sizeof(arg));
 }

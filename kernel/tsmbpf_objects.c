@@ -331,7 +331,7 @@ int tsmbpf_tdi_lock_live(struct tsmbpf_tdi *tdi)
 {
 	mutex_lock(&tdi->lock);
 	if (unlikely(tdi->dead)) {
-		mutex_unlock(&tdi->lock);
+		tsmbpf_tdi_unlock(tdi);
 		return -ENOENT;
 	}
 	return 0;
@@ -540,7 +540,7 @@ int tsmbpf_tdi_destroy(struct tsmbpf_tdi *tdi)
 		ret = -EBUSY;
 	else
 		tdi->dead = true;
-	mutex_unlock(&tdi->lock);
+	tsmbpf_tdi_unlock(tdi);
 	if (ret)
 		return ret;
 	tsmbpf_host_detach(tdi);
@@ -740,7 +740,7 @@ void tsmbpf_host_gone(struct tsmbpf_tdi *tdi)
 	mutex_lock(&tdi->lock);
 	WRITE_ONCE(tdi->host_data, NULL);
 	WRITE_ONCE(tdi->host_private, false);
-	mutex_unlock(&tdi->lock);
+	tsmbpf_tdi_unlock(tdi);
 }
 EXPORT_SYMBOL_GPL(tsmbpf_host_gone);
 

@@ -244,6 +244,8 @@ int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm,
 		ret = tsmbpf_native_bind(tdi, fw_error);
 	}
 	trace_tsmbpf_bind(tdi, name, ret, t0);
+	if (trace_tsmbpf_oplog_enabled())
+		tsmbpf_oplog_add(tdi, TSMBPF_OPLOG_BIND, ret, t0);
 	tsmbpf_policy_exit(idx);
 	if (ret)
 		goto err_undo;
@@ -259,7 +261,7 @@ err_undo:
 		pr_err("tdi %u: bind failed and could not be undone\n", tdi->id);
 	}
 out_unlock:
-	mutex_unlock(&tdi->lock);
+	tsmbpf_tdi_unlock(tdi);
 	return ret;
 }
 
@@ -276,7 +278,7 @@ int tsmbpf_tdi_accept(struct tsmbpf_tdi *tdi, u64 nonce, u32 *fw_error)
 		ret = -ENOTCONN;
 		goto out_unlock;
 	}
-	if (trace_tsmbpf_accept_enabled())
+	if (trace_tsmbpf_accept_enabled() || trace_tsmbpf_oplog_enabled())
 		t0 = ktime_get_ns();
 	if (!(tdi->res & TSMBPF_RES_ACCEPTED)) {
 		ret = tsmbpf_step(tdi, TSMBPF_STEP_ACCEPT, 0, fw_error);
@@ -286,8 +288,10 @@ int tsmbpf_tdi_accept(struct tsmbpf_tdi *tdi, u64 nonce, u32 *fw_error)
 	ret = tsmbpf_step(tdi, TSMBPF_STEP_TDI_START, nonce, fw_error);
 out_trace:
 	trace_tsmbpf_accept(tdi, "native", ret, t0);
+	if (trace_tsmbpf_oplog_enabled())
+		tsmbpf_oplog_add(tdi, TSMBPF_OPLOG_ACCEPT, ret, t0);
 out_unlock:
-	mutex_unlock(&tdi->lock);
+	tsmbpf_tdi_unlock(tdi);
 	return ret;
 }
 
@@ -398,6 +402,8 @@ int __tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error)
 		ret = tsmbpf_tdi_finish_unbind(tdi, fw_error);
 	}
 	trace_tsmbpf_unbind(tdi, name, ret, t0);
+	if (trace_tsmbpf_oplog_enabled())
+		tsmbpf_oplog_add(tdi, TSMBPF_OPLOG_UNBIND, ret, t0);
 	tsmbpf_policy_exit(idx);
 	if (ret)
 		return ret;
@@ -419,7 +425,7 @@ int tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error)
 	if (ret)
 		return ret;
 	ret = __tsmbpf_tdi_unbind(tdi, reason, fw_error);
-	mutex_unlock(&tdi->lock);
+	tsmbpf_tdi_unlock(tdi);
 	return ret;
 }
 

@@ -112,6 +112,16 @@ TRACE_DEFINE_ENUM(TSMBPF_VERDICT_REBIND);
 #define TSMBPF_BDF_FMT "%04x:%02x:%02x.%u"
 
 /*
+ * A bare tracepoint (no trace event, for BPF only: tp_btf or raw_tp): the
+ * latency log of a hold of @tdi's lock, @tdi->oplog, just before it is
+ * emptied.  A histogram program attached here runs once per operation,
+ * not once per step as on tsmbpf_step.
+ */
+DECLARE_TRACE(tsmbpf_oplog,
+	TP_PROTO(const struct tsmbpf_tdi *tdi),
+	TP_ARGS(tdi));
+
+/*
  * A step done, by the native sequence, a policy's kfunc or the test
  * ioctl alike: @start_ns is the ktime_get_ns() it started at, 0 when the
  * event was off then (tracing attached during the step): no duration.

@@ -20,7 +20,7 @@
 #include "lat.h"
 #include "main.h"
 #include "names.h"
-#include "tsmbpf_lat.skel.h"
+#include "../bpf/tsmbpf_lat_mode.h"
 
 #define LAT_RINGBUF_DEFAULT	(256 * 1024)
 
@@ -80,17 +80,7 @@ struct lat *lat_open(const struct lat_opts *opts)
 		p_err("opening the tracing programs: %s", strerror(-err));
 		goto err_free;
 	}
-	lat->skel->rodata->timeline_on = timeline;
-	/*
-	 * No timeline: the programs that only write records are not
-	 * loaded, so their tracepoints stay off (top and serve attach
-	 * what they read, nothing more).  lat_tdi_created stays: it keeps
-	 * hist_tdi right when an id is reused.
-	 */
-	if (!timeline) {
-		bpf_program__set_autoload(lat->skel->progs.lat_state, false);
-		bpf_program__set_autoload(lat->skel->progs.lat_host_event, false);
-	}
+	tsmbpf_lat_set_mode(lat->skel, timeline);
 	lat->ncpus = libbpf_num_possible_cpus();
 	if (lat->ncpus < 1) {
 		err = lat->ncpus < 0 ? lat->ncpus : -EINVAL;

@@ -44,7 +44,9 @@
 #      tsmctl serve attach) and histograms + timeline (tsmctl trace: the
 #      timeline read between passes, untimed, every record read, none
 #      dropped); ns per tracepoint hit = the added ns per cycle over the
-#      hits per cycle (one timeline record each); the firmware latency
+#      hits per cycle (one timeline record each; in histograms mode the
+#      programs run once per operation, on the TDI's latency log, so there
+#      it is the cost per step or operation recorded); the firmware latency
 #      busy-waits (tsmbpf_emu latency_spin=1), so the 20 us rows add 20 us
 #      of CPU per call and no wake-up noise
 #   f. tsmctl serve with 4,096 TDIs that each ran one bind+accept+unbind:

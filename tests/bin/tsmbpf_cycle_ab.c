@@ -55,7 +55,7 @@
 #include <linux/tsmbpf.h>
 
 #include "tsmbpf_test.h"
-#include "tsmbpf_lat.skel.h"
+#include "../../bpf/tsmbpf_lat_mode.h"
 
 #define SYSFS "/sys/kernel/tsmbpf/"
 
@@ -340,13 +340,12 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		/*
-		 * As loader/lat.c's lat_open() does: no timeline, the
-		 * smallest ring buffer, the record-only programs not loaded.
+		 * As loader/lat.c's lat_open() does: with -H no timeline, the
+		 * smallest ring buffer, the latency log instead of a
+		 * program run per step.
 		 */
-		lat->rodata->timeline_on = !hist_only;
+		tsmbpf_lat_set_mode(lat, !hist_only);
 		if (hist_only) {
-			bpf_program__set_autoload(lat->progs.lat_state, false);
-			bpf_program__set_autoload(lat->progs.lat_host_event, false);
 			if (bpf_map__set_max_entries(lat->maps.timeline,
 						     sysconf(_SC_PAGESIZE))) {
 				fprintf(stderr, "tsmbpf_lat: sizing the ring buffer failed\n");

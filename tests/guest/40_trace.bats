@@ -6,6 +6,8 @@
 # checked against what the core itself counts (/sys/kernel/tsmbpf/steps)
 # or against the operations the test ran.
 
+bats_require_minimum_version 1.5.0
+
 setup_file() {
 	load '../test_helper/common-setup'
 	tsmbpf_load_core
