@@ -274,22 +274,24 @@ run rmmod tsmbpf_vfio_pci
 step "latency: where the time goes per platform and step (tsmctl top), and a timeline for Perfetto"
 echo "# tsmctl top and tsmctl trace attach the tracing programs for as long as they run;"
 echo "# bind/accept/unbind cycles on each platform meanwhile (TDX under its policy, the others native)"
-# lat_attached N: N commands have the tracing programs attached
+# lat_attached PROG: a tracing program of that name is loaded (top's
+# histograms run lat_oplog, trace's timeline lat_step)
 lat_attached() {
 	local i
 	for ((i = 0; i < 300; i++)); do
-		[ "$(bpftool -j prog show | jq '[.[] | select(.name == "lat_step")] | length')" -ge "$1" ] && return 0
+		bpftool -j prog show | jq -e --arg p "$1" 'any(.[]; .name == $p)' >/dev/null && return 0
 		sleep 0.1
 	done
+	echo "demo: $1 was not loaded in 30 s" >&2
 	return 1
 }
 PERFETTO=/tmp/tsmbpf-demo.perfetto.json
 tsmctl top --once -d 15 >/tmp/demo-top.txt &
 top_pid=$!
-lat_attached 1
+lat_attached lat_oplog
 tsmctl trace --perfetto "$PERFETTO" >/dev/null &
 trace_pid=$!
-lat_attached 2
+lat_attached lat_step
 run tsmctl policy load /opt/tsmbpf/policies/tdx_connect.bpf.o set gate=strict
 bus=0x60
 for p in tdx sev-tio cca; do
