@@ -54,8 +54,15 @@ static inline int kmsg_splat(int f, char *buf, size_t len)
 			continue;	/* overwritten records */
 		rec[n] = '\0';
 		rec[strcspn(rec, "\n")] = '\0';
-		/* what kobject_set_name() says when its allocation fails */
-		if (strstr(rec, "can not set name properly"))
+		/*
+		 * What the kobject core says when an allocation fails:
+		 * kobject_set_name(), and kobject_add_internal() when sysfs
+		 * could not make the directory (-ENOMEM; -EEXIST would be a
+		 * bug of ours, and sysfs dumps a stack for it).
+		 */
+		if (strstr(rec, "can not set name properly") ||
+		    (strstr(rec, "kobject_add_internal failed") &&
+		     strstr(rec, "(error: -12 ")))
 			continue;
 		for (i = 0; i < sizeof(pat) / sizeof(pat[0]); i++) {
 			if (strstr(rec, pat[i])) {
