@@ -33,7 +33,8 @@
 # any failed allocation: vmalloc's warn_alloc() dumps the stack
 # ("vmalloc error: ..." then "Call Trace:"), kmemleak scans an object whole
 # when it cannot allocate a scan area.  Inside a window only the lines of
-# INJECTION_EXPECTED are let through; every other pattern still counts
+# INJECTION_EXPECTED and stack frames (" ? lockdep_hardirqs_on_prepare+0x2/
+# 0x4" matches 'lockdep') are let through; every other pattern still counts
 # (a WARNING or BUG in an error path is exactly what the test hunts), and
 # a window that is opened and never closed is a splat itself.
 set -euo pipefail
@@ -140,6 +141,8 @@ if [ -n "$hits" ]; then
 	index($0, on) { inwin = 1; opened = $0; next }
 	index($0, off) { inwin = 0; next }
 	inwin && is_expected() { next }
+	# a frame of a stack dump: the header line of the dump decides
+	inwin && /\] +([?] )?[A-Za-z0-9_.]+[+]0x[0-9a-f]+\/0x[0-9a-f]+/ { next }
 	{ print }
 	END {
 		if (inwin) {

@@ -433,9 +433,15 @@ static void after_policy(int err, bool hit, int n)
 
 static struct tsmbpf_lat *lat;
 
+/*
+ * Loaded once: only the attach is under test, and a loaded object attaches
+ * again after a detach (a policy's struct_ops map does not: it is loaded
+ * anew for each site).  Loading it under KASAN takes long.
+ */
 static void before_trace(void)
 {
-	lat = tsmbpf_lat__open_and_load();
+	if (!lat)
+		lat = tsmbpf_lat__open_and_load();
 	if (!lat)
 		fail("trace: open and load: %s", strerror(errno));
 }
@@ -445,10 +451,14 @@ static int call_trace(void)
 	return tsmbpf_lat__attach(lat);
 }
 
+/* Every link, of a whole attach or of a failed one's first programs. */
 static void after_trace(int err, bool hit, int n)
 {
-	tsmbpf_lat__destroy(lat);
-	lat = NULL;
+	tsmbpf_lat__detach(lat);
+	if (!hit) {
+		tsmbpf_lat__destroy(lat);
+		lat = NULL;
+	}
 }
 
 static struct path paths[] = {

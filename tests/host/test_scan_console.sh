@@ -220,6 +220,7 @@ INJECT=$(cat <<'EOF'
 [   41.100003]  <TASK>
 [   41.100004]  dump_stack_lvl+0x5d/0x80
 [   41.100005]  warn_alloc+0x164/0x190
+[   41.100006]  ? lockdep_hardirqs_on_prepare+0x275/0x410
 [   41.200000] kmemleak: Cannot allocate a scan area, scanning the full object
 [   42.000000] tsmbpf-failnth: fault injection off
 EOF
@@ -228,6 +229,8 @@ printf '%s\n%s\n' "$CLEAN_BOOT" "$INJECT" >"$TMP/log"
 check 0 "fault-injection window: a failed vmalloc's Call Trace and kmemleak's scan-area notice"
 printf '%s\n%s\n[   43.000000] Call Trace:\n' "$CLEAN_BOOT" "$INJECT" >"$TMP/log"
 check 1 "fault-injection window: a Call Trace after the window closed"
+printf '%s\n%s\n[   43.000000]  ? lockdep_hardirqs_on_prepare+0x275/0x410\n' "$CLEAN_BOOT" "$INJECT" >"$TMP/log"
+check 1 "fault-injection window: a lockdep-named stack frame after the window closed"
 printf '%s\n%s\n' "$CLEAN_BOOT" "$INJECT" |
 	sed 's/^\[   41.100001\] CPU/[   41.100000] WARNING: CPU: 1 PID: 321 at kernel\/foo.c:12 bar+0x1\/0x2\n&/' >"$TMP/log"
 check 1 "fault-injection window: a WARNING inside it"
