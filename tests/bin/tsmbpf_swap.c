@@ -19,6 +19,12 @@
  *
  * (over_1ms: swaps that took longer than 1 ms)
  *
+ * With -w N, after each swap (untimed) wait until N more unbinds have
+ * completed (/sys/kernel/tsmbpf/unbinds): a swap returns once every
+ * operation begun under the old policy is done, so those N ran under the
+ * new one; for tests that need both policies to have served a load,
+ * whatever the scheduler does.  Gives up after 30 s without one.
+ *
  * Exit status 0, 1 if a swap failed or the set-up did, 2 on usage.
  */
 #include <errno.h>
@@ -114,15 +120,48 @@ static int policy_open(struct policy *p)
 	return 0;
 }
 
+static long long unbinds(void)
+{
+	long long v = -1;
+	FILE *f = fopen("/sys/kernel/tsmbpf/unbinds", "r");
+
+	if (f) {
+		if (fscanf(f, "%lld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* 0 once @n unbinds completed after @from, -1 after 30 s without one */
+static int wait_unbinds(long long from, int n)
+{
+	long long last = from, v;
+	uint64_t since = now_ns();
+	struct timespec ts = { 0, 100000 };
+
+	while ((v = unbinds()) >= 0 && v < from + n) {
+		if (v != last) {
+			last = v;
+			since = now_ns();
+		} else if (now_ns() - since > 30000000000ULL) {
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	return v >= from + n ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct policy pol[2] = {};
 	struct bpf_link *link = NULL;
 	uint64_t *lat = NULL, t0, sum = 0;
-	int n = 1000, failures = 0, slow = 0, opt, i, ret = 1, err;
+	int n = 1000, failures = 0, slow = 0, opt, i, ret = 1, err, wait_n = 0;
+	long long u0;
 	const char *pin = NULL;
 
-	while ((opt = getopt(argc, argv, "l:n:h")) != -1) {
+	while ((opt = getopt(argc, argv, "l:n:w:h")) != -1) {
 		switch (opt) {
 		case 'l':
 			pin = optarg;
@@ -130,13 +169,16 @@ int main(int argc, char **argv)
 		case 'n':
 			n = atoi(optarg);
 			break;
+		case 'w':
+			wait_n = atoi(optarg);
+			break;
 		default:
-			printf("usage: %s [-l PINNED_LINK] A.bpf.o B.bpf.o [-n SWAPS]\n",
+			printf("usage: %s [-l PINNED_LINK] [-w UNBINDS] A.bpf.o B.bpf.o [-n SWAPS]\n",
 			       argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
 	}
-	if (argc - optind != 2 || n < 1 || n > 10000000) {
+	if (argc - optind != 2 || n < 1 || n > 10000000 || wait_n < 0) {
 		fprintf(stderr, "usage: %s A.bpf.o B.bpf.o [-n SWAPS]\n",
 			argv[0]);
 		return 2;
@@ -177,6 +219,7 @@ int main(int argc, char **argv)
 	}
 	/* swap i installs B for even i, A for odd i */
 	for (i = 0; i < n; i++) {
+		u0 = wait_n ? unbinds() : 0;
 		t0 = now_ns();
 		err = bpf_link__update_map(link, pol[(i + 1) % 2].map);
 		lat[i] = now_ns() - t0;
@@ -188,7 +231,14 @@ int main(int argc, char **argv)
 					strerror(-err));
 			failures++;
 		}
+		if (wait_n && (u0 < 0 || wait_unbinds(u0, wait_n))) {
+			fprintf(stderr, "swap %d: no %d unbinds in 30 s\n", i,
+				wait_n);
+			failures++;
+			break;
+		}
 	}
+	n = i < n ? i + 1 : n;
 	qsort(lat, n, sizeof(*lat), cmp_u64);
 	printf("{\"swaps\":%d,\"failures\":%d,\"median_ns\":%llu,\"p99_ns\":%llu,"
 	       "\"max_ns\":%llu,\"min_ns\":%llu,\"p90_ns\":%llu,\"mean_ns\":%llu,"

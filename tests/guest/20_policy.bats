@@ -256,8 +256,10 @@ check_trace() {
 		sleep 0.1
 	done
 	[ "$(counter unbinds)" -ge $((u0 + 64)) ] || fail "the cycle loop did not start"
-	# 200 swaps of the pinned link: tdx_alt, tdx_connect, tdx_alt, ...
-	run tsmbpf_swap -l "$PINDIR/tdx_connect" "$POLDIR/tdx_connect.bpf.o" \
+	# 200 swaps of the pinned link: tdx_alt, tdx_connect, tdx_alt, ...;
+	# after each, unbinds complete under the new policy (-w: a condition,
+	# not a pace the loop may miss on a loaded machine)
+	run tsmbpf_swap -l "$PINDIR/tdx_connect" -w 2 "$POLDIR/tdx_connect.bpf.o" \
 		"$TPOLDIR/tdx_alt.bpf.o" -n 200
 	swap_out=$output
 	swap_rc=$status
