@@ -290,17 +290,23 @@ static int tsmbpf_emu_errno(u32 code)
 	return -EPERM;
 }
 
-/* Busy-wait @us: udelay() in chunks of at most 1 ms, rescheduling between. */
+/*
+ * Busy-wait @us on the calling CPU, against the clock rather than a
+ * calibrated delay loop: under TCG udelay() may come up short of what it
+ * was asked.  Reschedule once a millisecond.
+ */
 static void tsmbpf_emu_spin(unsigned int us)
 {
-	unsigned int n;
+	u64 now = ktime_get_ns();
+	u64 end = now + (u64)us * NSEC_PER_USEC;
+	u64 next = now + NSEC_PER_MSEC;
 
-	while (us) {
-		n = min(us, 1000U);
-		udelay(n);
-		us -= n;
-		if (us)
+	while ((now = ktime_get_ns()) < end) {
+		if (now >= next) {
 			cond_resched();
+			next = now + NSEC_PER_MSEC;
+		}
+		cpu_relax();
 	}
 }
 
