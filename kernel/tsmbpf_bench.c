@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tsmbpf benchmarks in debugfs.
+ * tsmbpf benchmarks and self-checks in debugfs.
  *
  * /sys/kernel/debug/tsmbpf/spt_bench runs tsmbpf_spt_bench_run(), the
  * secure page table micro benchmark, on a private table:
@@ -13,6 +13,15 @@
  * derived from them are picoseconds per entry (per leaf, per raw store, per
  * fault).  A failed run keeps the previous result and fails the write.
  * Runs are serialised; a read waits for a running one.
+ *
+ * /sys/kernel/debug/tsmbpf/spt_check: reading it checks the secure page
+ * table's unmap rule on a private table, through the API the core uses.
+ * TDX removes a page only once it is blocked and a TLB track has run since
+ * (TDH.MEM.RANGE.BLOCK, TDH.MEM.TRACK, TDH.MEM.PAGE.REMOVE); the core always
+ * zaps (the three under one lock hold), so no ioctl can reach a refused
+ * unmap.  One line per check, "ok - WHAT" or "not ok - WHAT: got X, want
+ * Y", then "N passed, M failed".  Reading fails with ENOMEM if the table
+ * could not be set up; a failed check is in the text, not the errno.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -89,6 +98,129 @@ static int tsmbpf_spt_bench_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+struct tsmbpf_spt_check {
+	struct seq_file *m;
+	struct tsmbpf_spt *spt;
+	unsigned int passed, failed;
+};
+
+static void spt_expect(struct tsmbpf_spt_check *c, const char *what,
+		       long got, long want)
+{
+	if (got == want) {
+		c->passed++;
+		seq_printf(c->m, "ok - %s\n", what);
+	} else {
+		c->failed++;
+		seq_printf(c->m, "not ok - %s: got %ld, want %ld\n", what, got,
+			   want);
+	}
+}
+
+/* Mapped 4 KiB pages in [gpa, gpa + size) */
+static long spt_pages(struct tsmbpf_spt_check *c, u64 gpa, u64 size)
+{
+	struct tsmbpf_spt_count n;
+
+	tsmbpf_spt_count(c->spt, gpa, size, &n);
+	return n.pages;
+}
+
+/* Map, unblocked unmap, block, untracked unmap, track, unmap, on one range */
+static void spt_check_range(struct tsmbpf_spt_check *c, u64 gpa, u64 hpa,
+			    u32 flags, const char *leaves)
+{
+	const long n = SZ_2M >> 12;
+	char what[96];
+
+	spt_expect(c, "map 2 MiB",
+		   tsmbpf_spt_map(c->spt, gpa, hpa, SZ_2M, flags), 0);
+	snprintf(what, sizeof(what), "unmap of %s not blocked: EBUSY", leaves);
+	spt_expect(c, what, tsmbpf_spt_unmap(c->spt, gpa, SZ_2M), -EBUSY);
+	spt_expect(c, "a refused unmap changes nothing",
+		   spt_pages(c, gpa, SZ_2M), n);
+	snprintf(what, sizeof(what), "block of %s", leaves);
+	spt_expect(c, what, tsmbpf_spt_block(c->spt, gpa, SZ_2M), n);
+	snprintf(what, sizeof(what),
+		 "unmap of %s blocked, not tracked since: EBUSY", leaves);
+	spt_expect(c, what, tsmbpf_spt_unmap(c->spt, gpa, SZ_2M), -EBUSY);
+	spt_expect(c, "a refused unmap changes nothing",
+		   spt_pages(c, gpa, SZ_2M), n);
+	tsmbpf_spt_track(c->spt);
+	snprintf(what, sizeof(what), "unmap of %s blocked and tracked",
+		 leaves);
+	spt_expect(c, what, tsmbpf_spt_unmap(c->spt, gpa, SZ_2M), n);
+	spt_expect(c, "nothing left mapped", spt_pages(c, gpa, SZ_2M), 0);
+}
+
+static int tsmbpf_spt_check_show(struct seq_file *m, void *v)
+{
+	const u64 gpa = SZ_1G, hpa = SZ_4G;
+	struct tsmbpf_spt_check c = { .m = m };
+	struct tsmbpf_spt spt;
+	u64 epoch;
+	int ret;
+
+	ret = tsmbpf_spt_init(&spt);
+	if (ret)
+		return ret;
+	c.spt = &spt;
+
+	spt_check_range(&c, gpa, hpa, TSMBPF_SPT_4K_ONLY, "512 4 KiB leaves");
+	spt_check_range(&c, gpa, hpa, 0, "a 2 MiB leaf");
+
+	/* the block epoch is kept per table page: any block asks for a track */
+	spt_expect(&c, "map 2 leaves of one table page",
+		   tsmbpf_spt_map(&spt, gpa, hpa, SZ_8K, TSMBPF_SPT_4K_ONLY), 0);
+	spt_expect(&c, "block leaf 1", tsmbpf_spt_block(&spt, gpa, SZ_4K), 1);
+	tsmbpf_spt_track(&spt);
+	spt_expect(&c, "block leaf 2 after a track",
+		   tsmbpf_spt_block(&spt, gpa + SZ_4K, SZ_4K), 1);
+	spt_expect(&c, "unmap of leaf 1: its table page was blocked since the track: EBUSY",
+		   tsmbpf_spt_unmap(&spt, gpa, SZ_4K), -EBUSY);
+	tsmbpf_spt_track(&spt);
+	spt_expect(&c, "unmap of leaf 1 after one more track",
+		   tsmbpf_spt_unmap(&spt, gpa, SZ_4K), 1);
+	spt_expect(&c, "unmap of leaf 2",
+		   tsmbpf_spt_unmap(&spt, gpa + SZ_4K, SZ_4K), 1);
+
+	/* a range blocked in part is refused whole */
+	spt_expect(&c, "map 4 leaves",
+		   tsmbpf_spt_map(&spt, gpa, hpa, SZ_16K, TSMBPF_SPT_4K_ONLY),
+		   0);
+	spt_expect(&c, "block 2 of them", tsmbpf_spt_block(&spt, gpa, SZ_8K),
+		   2);
+	tsmbpf_spt_track(&spt);
+	spt_expect(&c, "unmap of the 4, 2 not blocked: EBUSY",
+		   tsmbpf_spt_unmap(&spt, gpa, SZ_16K), -EBUSY);
+	spt_expect(&c, "a refused unmap changes nothing",
+		   spt_pages(&c, gpa, SZ_16K), 4);
+
+	/* what the core does: block, track and unmap under one lock hold */
+	epoch = tsmbpf_spt_track(&spt);
+	spt_expect(&c, "zap of the 4", tsmbpf_spt_zap(&spt, gpa, SZ_16K), 4);
+	spt_expect(&c, "a zap tracks: the epoch advances",
+		   tsmbpf_spt_track(&spt) - epoch, 2);
+	spt_expect(&c, "nothing left mapped", spt.nr_4k + spt.nr_2m, 0);
+
+	tsmbpf_spt_destroy(&spt);
+	seq_printf(m, "%u passed, %u failed\n", c.passed, c.failed);
+	return 0;
+}
+
+static int tsmbpf_spt_check_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, tsmbpf_spt_check_show, inode->i_private);
+}
+
+static const struct file_operations tsmbpf_spt_check_fops = {
+	.owner = THIS_MODULE,
+	.open = tsmbpf_spt_check_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
 static int tsmbpf_spt_bench_open(struct inode *inode, struct file *file)
 {
 	return single_open(file, tsmbpf_spt_bench_show, inode->i_private);
@@ -150,6 +282,9 @@ int __init tsmbpf_bench_init(void)
 		return PTR_ERR(dir);
 	file = debugfs_create_file("spt_bench", 0600, dir, NULL,
 				   &tsmbpf_spt_bench_fops);
+	if (!IS_ERR(file))
+		file = debugfs_create_file("spt_check", 0400, dir, NULL,
+					   &tsmbpf_spt_check_fops);
 	if (IS_ERR(file)) {
 		debugfs_remove_recursive(dir);
 		return PTR_ERR(file);

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * tsmbpf benchmarks in debugfs: /sys/kernel/debug/tsmbpf/spt_bench.
+ * tsmbpf benchmarks and self-checks in debugfs: /sys/kernel/debug/tsmbpf/
+ * spt_bench and spt_check.
  */
 #ifndef _TSMBPF_BENCH_H
 #define _TSMBPF_BENCH_H
 
 /**
- * tsmbpf_bench_init() - create /sys/kernel/debug/tsmbpf/spt_bench
+ * tsmbpf_bench_init() - create /sys/kernel/debug/tsmbpf/{spt_bench,spt_check}
  *
  * Context: process context, module init.
  * Return: 0, or a negative errno if debugfs is missing or refused; the

@@ -440,6 +440,18 @@ sysfs_matches() {
 	[ "$e2" -gt "$e1" ] || fail "epoch $e1 -> $e2 over an unbind with nothing mapped"
 }
 
+@test "secure page table: an unmap is refused unless every leaf is blocked and tracked since (debugfs spt_check)" {
+	# the rule itself, on a private table through the core's API
+	run cat /sys/kernel/debug/tsmbpf/spt_check
+	assert_success
+	refute_output --partial "not ok"
+	assert_output --partial "ok - unmap of 512 4 KiB leaves blocked, not tracked since: EBUSY"
+	assert_output --partial "ok - unmap of a 2 MiB leaf not blocked: EBUSY"
+	assert_output --partial "ok - unmap of leaf 1: its table page was blocked since the track: EBUSY"
+	assert_output --partial "ok - unmap of the 4, 2 not blocked: EBUSY"
+	assert_equal "${lines[-1]}" "$((${#lines[@]} - 1)) passed, 0 failed"
+}
+
 # -------------------------------------------------------------- tsmctl --
 
 @test "tsmctl help and OBJECT help list every command the READMEs use" {
