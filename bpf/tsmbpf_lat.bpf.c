@@ -161,7 +161,12 @@ static __always_inline __u64 lat_dur(__u64 now, __u64 start_ns)
 /*
  * The TDI's operation histogram: one hash lookup per operation, its
  * labels set when its entry is made (a created TDI's entry is deleted
- * first: lat_tdi_created).
+ * first: lat_tdi_created).  A bind, accept or unbind ends with the TDI's
+ * lock held (the tsmbpf_bind, tsmbpf_accept, tsmbpf_unbind and
+ * tsmbpf_oplog tracepoints fire under it), so the writers of those three
+ * histograms take turns and add plainly; a host event ends after the
+ * lock is released, and two may end at once on two CPUs: its histogram
+ * is shared.
  */
 static __always_inline void tdi_hist_add(const struct tsmbpf_tdi *tdi,
 					 __u32 op, __u64 d)
@@ -178,8 +183,10 @@ static __always_inline void tdi_hist_add(const struct tsmbpf_tdi *tdi,
 		t->platform = tdi->platform;
 		t->bdf = tdi->bdf;
 	}
-	if (op < TSMBPF_OP_NR)
+	if (op == TSMBPF_OP_EVENT)
 		hist_add_shared(&t->op[op], d);
+	else if (op < TSMBPF_OP_NR)
+		hist_add(&t->op[op], d);
 }
 
 static __always_inline char hex(__u32 d)
@@ -325,59 +332,85 @@ int BPF_PROG(lat_unbind, const struct tsmbpf_tdi *tdi, const char *policy,
 	return lat_op(tdi, TSMBPF_OP_UNBIND, policy, ret, start_ns);
 }
 
+/* What an operation's entry in the latency log feeds: TSMBPF_OP_*, or -1 */
+static __always_inline int oplog_op(__u32 what)
+{
+	switch (what) {
+	case TSMBPF_OPLOG_BIND:
+		return TSMBPF_OP_BIND;
+	case TSMBPF_OPLOG_ACCEPT:
+		return TSMBPF_OP_ACCEPT;
+	case TSMBPF_OPLOG_UNBIND:
+		return TSMBPF_OP_UNBIND;
+	}
+	return -1;
+}
+
 /*
  * Histograms only (tsmctl top and serve: no timeline): the TDI's latency
  * log, handed over once per hold of its lock (kernel/tsmbpf.h, struct
  * tsmbpf_oplog), in place of lat_step, lat_bind, lat_accept and
  * lat_unbind: one run per operation instead of one per step.  The loader
- * loads either this or those, never both.  The log is copied out in one
- * read; it is this CPU's: the hold that wrote it is ours.
+ * loads either this or those, never both.  The log is read in place
+ * through BTF, a plain load per field, entry by entry at constant offsets:
+ * the verifier takes no variable offset into a BTF object.  One function
+ * called per entry, not inlined: the verifier follows each call with its
+ * constant index, and the program stays small.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tsmbpf_oplog);
-} oplog_copy SEC(".maps");
+static __noinline void oplog_entry(const struct tsmbpf_tdi *tdi,
+					__u32 plat, __u32 i)
+{
+	const struct tsmbpf_oplog_entry *e = &tdi->oplog.e[i];
+	__u32 what = e->what;
+	__u64 ns = e->ns;
+	int op;
+
+	if (!e->timed)
+		return;		/* begun before tracing was attached */
+	if (what < TSMBPF_STEP_NR) {
+		hist_add_idx(&hist_step, TSMBPF_LAT_STEP_IDX(plat, what), ns);
+		return;
+	}
+	op = oplog_op(what);
+	if (op < 0)
+		return;
+	hist_add_idx(&hist_op, TSMBPF_LAT_OP_IDX(plat, op, 0), ns);
+	tdi_hist_add(tdi, op, ns);
+}
+
+#define OPLOG_ENTRY(i)						\
+	do {							\
+		if ((i) >= n)					\
+			return 0;				\
+		oplog_entry(tdi, plat, (i));			\
+	} while (0)
 
 SEC("tp_btf/tsmbpf_oplog")
 int BPF_PROG(lat_oplog, const struct tsmbpf_tdi *tdi)
 {
-	struct tsmbpf_oplog_entry *e;
-	struct tsmbpf_oplog *log;
-	__u32 zero = 0, i, n, plat, op;
+	__u32 n, plat;
 
 	if (!tdi)
 		return 0;
-	log = bpf_map_lookup_elem(&oplog_copy, &zero);
-	if (!log || bpf_probe_read_kernel(log, sizeof(*log), &tdi->oplog))
-		return 0;
 	plat = tdi->platform;
-	n = log->n;
-	for (i = 0; i < TSMBPF_OPLOG_MAX && i < n; i++) {
-		e = &log->e[i];
-		if (!e->timed)
-			continue;	/* begun before tracing was attached */
-		if (e->what < TSMBPF_STEP_NR) {
-			hist_add_idx(&hist_step, TSMBPF_LAT_STEP_IDX(plat, e->what), e->ns);
-			continue;
-		}
-		switch (e->what) {
-		case TSMBPF_OPLOG_BIND:
-			op = TSMBPF_OP_BIND;
-			break;
-		case TSMBPF_OPLOG_ACCEPT:
-			op = TSMBPF_OP_ACCEPT;
-			break;
-		case TSMBPF_OPLOG_UNBIND:
-			op = TSMBPF_OP_UNBIND;
-			break;
-		default:
-			continue;
-		}
-		hist_add_idx(&hist_op, TSMBPF_LAT_OP_IDX(plat, op, 0), e->ns);
-		tdi_hist_add(tdi, op, e->ns);
-	}
+	n = tdi->oplog.n;
+	_Static_assert(TSMBPF_OPLOG_MAX == 16, "one OPLOG_ENTRY per entry");
+	OPLOG_ENTRY(0);
+	OPLOG_ENTRY(1);
+	OPLOG_ENTRY(2);
+	OPLOG_ENTRY(3);
+	OPLOG_ENTRY(4);
+	OPLOG_ENTRY(5);
+	OPLOG_ENTRY(6);
+	OPLOG_ENTRY(7);
+	OPLOG_ENTRY(8);
+	OPLOG_ENTRY(9);
+	OPLOG_ENTRY(10);
+	OPLOG_ENTRY(11);
+	OPLOG_ENTRY(12);
+	OPLOG_ENTRY(13);
+	OPLOG_ENTRY(14);
+	OPLOG_ENTRY(15);
 	return 0;
 }
 

@@ -636,7 +636,7 @@ bench_vfio() {
 # ------------------------------------------------ e. latency tracing --
 
 bench_trace() {
-	local plat lat pairs t0 r j n p ratio pr mode m inv
+	local plat lat pairs t0 r j n p ratio pr mode m inv unit
 	local -a args rows=()
 	# per mode (hist, timeline): space-separated figures of the rounds
 	local -A TN TP TR TPR TC TRECS
@@ -678,12 +678,12 @@ bench_trace() {
 		for m in hist timeline; do
 			# shellcheck disable=SC2086
 			n=$(median ${TN[$m]}) p=$(median ${TP[$m]}) ratio=$(median ${TR[$m]}) pr=$(median ${TPR[$m]})
-			mode=histograms
-			[ "$m" = timeline ] && mode=histograms+timeline
+			mode=histograms unit="step or operation logged"
+			[ "$m" = timeline ] && mode=histograms+timeline unit="tracepoint hit"
 			rows+=("$(printf '{"platform":"%s","latency_us":%s,"mode":"%s","tdis":%s,"rounds":%s,"pairs":%s,"untraced_ns":%s,"traced_ns":%s,"ratio":%s,"paired_ratio":%s,"records":%s,"hits_per_cycle":%s,"ns_per_hit":%s,"target_ratio":%s}' \
 				"$plat" "$lat" "$mode" $CYCLE_TDIS "$TRACE_ROUNDS" "$pairs" "$n" "$p" "$ratio" \
 				"$pr" "${TRECS[$m]}" "$inv" "$(fmt '%.0f' "($p - $n) / $inv")" "$TARGET_TRACE")")
-			say "   median: $plat $lat us, $mode: untraced $n ns, traced $p ns per cycle: ${ratio}x, paired ${pr}x (target <= $TARGET_TRACE); $(fmt '%.0f' "($p - $n) / $inv") ns per tracepoint hit ($inv per cycle); ${TRECS[$m]} records"
+			say "   median: $plat $lat us, $mode: untraced $n ns, traced $p ns per cycle: ${ratio}x, paired ${pr}x (target <= $TARGET_TRACE); $(fmt '%.0f' "($p - $n) / $inv") ns per $unit ($inv per cycle); ${TRECS[$m]} records"
 		done
 		say "   [$((SECONDS - t0)) s]"
 	done
