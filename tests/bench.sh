@@ -72,7 +72,8 @@
 # BENCH_VFIO_ROUNDS (7, section d), BENCH_VFIO_EVENTS (20 resets per run),
 # BENCH_VFIO_EVENTS_FAST (50 MSE writes per run), BENCH_TRACE_ROUNDS (7,
 # section e), BENCH_TRACE_PAIRS (100 pairs of passes per run at 0 us),
-# BENCH_TRACE_PAIRS_SLOW (30, at 20 us).
+# BENCH_TRACE_PAIRS_SLOW (30, at 20 us), BENCH_TRACE_US ("0 20", the
+# firmware latencies of section e, in us).
 #
 # Under TCG every process start costs ~0.1 s (jq ~0.7 s): the loops parse
 # JSON and read sysfs in bash, and the table is one jq program.
@@ -114,6 +115,7 @@ VFIO_EVENTS_FAST=${BENCH_VFIO_EVENTS_FAST:-50}
 TRACE_ROUNDS=${BENCH_TRACE_ROUNDS:-7}
 TRACE_PAIRS=${BENCH_TRACE_PAIRS:-100}
 TRACE_PAIRS_SLOW=${BENCH_TRACE_PAIRS_SLOW:-30}
+TRACE_US=${BENCH_TRACE_US:-0 $SLOW_US}
 
 # Targets: (4 KiB map+unmap)/raw store, policy/native cycle time
 TARGET_SPT=3
@@ -641,14 +643,15 @@ bench_trace() {
 	# per mode (hist, timeline): space-separated figures of the rounds
 	local -A TN TP TR TPR TC TRECS
 	say "== e. bind+accept+unbind cycle, $CYCLE_TDIS TDIs, native, the latency tracing programs"
-	say "   attached around alternate passes (tsmbpf_cycle_ab -t, ABBA), at 0 and $SLOW_US us of"
+	say "   attached around alternate passes (tsmbpf_cycle_ab -t, ABBA), at ${TRACE_US// /, } us of"
 	say "   emulated firmware latency per call, in both modes: histograms only (-H: what"
 	say "   tsmctl top and tsmctl serve attach) and histograms + timeline (tsmctl trace); each"
 	say "   round runs both, in alternating order.  The firmware latency busy-waits"
 	say "   (latency_spin=1, as a SEAMCALL or an RMI call runs on the calling CPU): a sleep's"
 	say "   wake-up under TCG adds more noise than the overhead measured"
 	echo 1 >"$SPIN"
-	for lat in 0 $SLOW_US; do
+	# shellcheck disable=SC2086 # a list of latencies
+	for lat in $TRACE_US; do
 	pairs=$TRACE_PAIRS
 	[ "$lat" = 0 ] || pairs=$TRACE_PAIRS_SLOW
 	echo "$lat" >"$LATENCY"
@@ -719,13 +722,13 @@ scrape() {
 serve_start() {
 	local port=$1 i
 	shift
-	tsmctl serve --listen "127.0.0.1:$port" "$@" >/dev/null 2>/tmp/serve.$port.err &
+	tsmctl serve --listen "127.0.0.1:$port" "$@" >/dev/null 2>"/tmp/serve.$port.err" &
 	SERVE_PIDS+=("$!")
 	for ((i = 0; i < 600; i++)); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
 		sleep 0.1
 	done
-	die "tsmctl serve on $port did not start: $(cat /tmp/serve.$port.err)"
+	die "tsmctl serve on $port did not start: $(cat "/tmp/serve.$port.err")"
 }
 
 bench_scrape() {
