@@ -265,10 +265,16 @@ static __always_inline int lat_step_do(const struct tsmbpf_tdi *tdi, u32 step, i
 	r->ret = ret;
 	r->fw_error = fw_error;
 	r->arg0 = tdi->in_policy;
-	ops = tdi->in_policy ? BPF_CORE_READ(tdi, call, pol, ops) : NULL;
-	if (ops)
-		rec_name(r, ops->name);
-	else
+	/*
+	 * Plain loads through BTF, no helper call: a pointer walked from
+	 * the TDI reads as 0 where it is NULL, and so does the name then.
+	 */
+	if (tdi->in_policy) {
+		ops = tdi->call->pol->ops;
+		__builtin_memcpy(r->policy, ops->name, sizeof(r->policy));
+		r->policy[sizeof(r->policy) - 1] = '\0';
+	}
+	if (!r->policy[0])
 		__builtin_memcpy(r->policy, "native", 7);
 	bpf_ringbuf_submit(r, 0);
 	return 0;
