@@ -120,19 +120,6 @@ static int policy_open(struct policy *p)
 	return 0;
 }
 
-static long long unbinds(void)
-{
-	long long v = -1;
-	FILE *f = fopen("/sys/kernel/tsmbpf/unbinds", "r");
-
-	if (f) {
-		if (fscanf(f, "%lld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
 /* 0 once @n unbinds completed after @from, -1 after 30 s without one */
 static int wait_unbinds(long long from, int n)
 {
@@ -140,7 +127,7 @@ static int wait_unbinds(long long from, int n)
 	uint64_t since = now_ns();
 	struct timespec ts = { 0, 100000 };
 
-	while ((v = unbinds()) >= 0 && v < from + n) {
+	while ((v = read_counter("unbinds")) >= 0 && v < from + n) {
 		if (v != last) {
 			last = v;
 			since = now_ns();
@@ -219,7 +206,7 @@ int main(int argc, char **argv)
 	}
 	/* swap i installs B for even i, A for odd i */
 	for (i = 0; i < n; i++) {
-		u0 = wait_n ? unbinds() : 0;
+		u0 = wait_n ? read_counter("unbinds") : 0;
 		t0 = now_ns();
 		err = bpf_link__update_map(link, pol[(i + 1) % 2].map);
 		lat[i] = now_ns() - t0;

@@ -75,6 +75,23 @@ static inline int kmsg_splat(int f, char *buf, size_t len)
 	return 0;
 }
 
+/* /sys/kernel/tsmbpf/NAME, a counter; -1 if it cannot be read */
+static inline long long read_counter(const char *name)
+{
+	char path[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/tsmbpf/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
 static inline uint64_t now_ns(void)
 {
 	struct timespec ts;
