@@ -48,7 +48,13 @@
 #      programs run once per operation, on the TDI's latency log, so there
 #      it is the cost per step or operation recorded); the firmware latency
 #      busy-waits (tsmbpf_emu latency_spin=1), so the 20 us rows add 20 us
-#      of CPU per call and no wake-up noise
+#      of CPU per call and no wake-up noise; each pass, traced or not, starts
+#      with one untimed cycle (-W 1): attaching and detaching flip the
+#      tracepoints' static keys, which rewrites kernel text, and QEMU TCG
+#      translates those pages again on their next run, a cost real CPUs do
+#      not have that otherwise lands on every traced pass and on half the
+#      untraced ones (it had put the paired ratios 0.02 to 0.2 above the
+#      ratio of medians)
 #   f. tsmctl serve with 4,096 TDIs that each ran one bind+accept+unbind:
 #      ms per scrape (GET /metrics), with the per-TDI histograms and with
 #      --no-tdi, the body's bytes and samples; an absolute time, no ratio
@@ -661,7 +667,7 @@ bench_trace() {
 		cycle_run "$plat" 2 native # warm-up
 		for ((r = 1; r <= TRACE_ROUNDS; r++)); do
 			for m in $( ((r % 2)) && echo hist timeline || echo timeline hist); do
-				args=(-t)
+				args=(-t -W 1)
 				[ "$m" = hist ] && args+=(-H)
 				j=$(tsmbpf_cycle_ab "${args[@]}" -p "$plat" -n $CYCLE_TDIS -r "$pairs") ||
 					die "tsmbpf_cycle_ab ${args[*]} -p $plat failed: $j"

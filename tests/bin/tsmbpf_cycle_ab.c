@@ -5,7 +5,7 @@
  * shared machine affects both alike.
  *
  *   tsmbpf_cycle_ab -p PLATFORM {POLICY.bpf.o [-c] | -t [-H]} [-n TDIS] [-r PAIRS]
- *                   [-g PASSES] [-w MS] [-b BUS]
+ *                   [-g PASSES] [-w MS] [-W CYCLES] [-b BUS]
  *
  * Loads POLICY once (libbpf; one struct_ops map that serves PLATFORM), makes
  * one VM and TDIS TDIs (default 16), then runs PAIRS pairs (default 100) of
@@ -16,7 +16,13 @@
  * the core's unbinds_native / unbinds_policy counters must say that each
  * pass ran the way it was meant to.  -g runs PASSES passes (default 1) per
  * mode and pair, under one attach; -w sleeps MS milliseconds (untimed)
- * after each attach and each detach.
+ * after each attach and each detach.  -W runs CYCLES cycles (untimed,
+ * checked, default 0) on the first TDI before each pass, in both modes
+ * alike: an attach or a detach rewrites kernel text (the tracepoints'
+ * static keys), and QEMU TCG then translates the code on those pages
+ * again the first time it runs, a cost of the emulator that real CPUs
+ * do not have and that would otherwise land on the pass after each
+ * switch.
  *
  * -t (no POLICY) measures the latency tracing programs instead
  * (bpf/tsmbpf_lat.bpf.c, from their skeleton): both modes run the native
@@ -238,6 +244,7 @@ int main(int argc, char **argv)
 {
 	int plat = -1, n = 16, pairs = 100, bus = 0x70, opt, i, k, ret = 1;
 	int group = 1, wait_ms = 0, control = 0, trace = 0, hist_only = 0;
+	int warm = 0;
 	struct tsmbpf_lat *lat = NULL;
 	struct ring_buffer *rb = NULL;
 	uint64_t drops = 0, traced_cycles = 0;
@@ -253,7 +260,7 @@ int main(int argc, char **argv)
 	int failures = 0, made = 0, have_vm = 0;
 	const char *path;
 
-	while ((opt = getopt(argc, argv, "p:n:r:g:w:b:ctHh")) != -1) {
+	while ((opt = getopt(argc, argv, "p:n:r:g:w:W:b:ctHh")) != -1) {
 		switch (opt) {
 		case 'p':
 			plat = plat_parse(optarg);
@@ -274,6 +281,9 @@ int main(int argc, char **argv)
 		case 'w':
 			wait_ms = atoi(optarg);
 			break;
+		case 'W':
+			warm = atoi(optarg);
+			break;
 		case 'c':
 			control = 1;
 			break;
@@ -287,15 +297,15 @@ int main(int argc, char **argv)
 			bus = strtol(optarg, NULL, 0);
 			break;
 		default:
-			printf("usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t [-H]} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-b BUS]\n",
+			printf("usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t [-H]} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-W CYCLES] [-b BUS]\n",
 			       argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
 	}
 	if (plat < 0 || argc - optind != !trace || (trace && control) || (hist_only && !trace) || n < 1 || n > 256 || pairs < 1 ||
-	    pairs > 100000 || group < 1 || group > 1000 || wait_ms < 0 ||
+	    pairs > 100000 || group < 1 || group > 1000 || wait_ms < 0 || warm < 0 || warm > 1000 ||
 	    bus < 0 || bus > 0xff) {
-		fprintf(stderr, "usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t [-H]} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-b BUS]\n",
+		fprintf(stderr, "usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t [-H]} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-W CYCLES] [-b BUS]\n",
 			argv[0]);
 		return 2;
 	}
@@ -435,8 +445,18 @@ open_dev:
 			}
 			for (r = 0, g = 0; r >= 0 && g < group; g++) {
 				uint64_t pass_ns, c0, s0, c1, s1;
-				int emu = read_emu(plat, &c0, &s0);
-				int f = pass(m, tdis, n, vc.vm_id, &pass_ns);
+				int emu, f, w;
+
+				for (w = 0; w < warm; w++) {
+					if (tsmbpf_test_cycle(fd, tdis[0], vc.vm_id)) {
+						fprintf(stderr, "warm-up cycle failed\n");
+						goto out;
+					}
+					if (pol)
+						traced_cycles++;
+				}
+				emu = read_emu(plat, &c0, &s0);
+				f = pass(m, tdis, n, vc.vm_id, &pass_ns);
 
 				if (!emu && !read_emu(plat, &c1, &s1) && k >= 0) {
 					fw_calls[pol] += c1 - c0;
