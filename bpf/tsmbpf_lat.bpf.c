@@ -31,6 +31,7 @@ char LICENSE[] SEC("license") = "GPL";
  */
 const volatile bool timeline_on = true;
 
+/* hist_tdi's entries: TDI ids run from 1 to TSMBPF_MAX_TDIS (8191) */
 #define LAT_MAX_TDIS	8192
 
 struct {
@@ -47,10 +48,15 @@ struct {
 	__type(value, struct tsmbpf_lat_hist);
 } hist_op SEC(".maps");
 
+/*
+ * Indexed by TDI id: the verifier inlines the lookup, where a hash table's
+ * cost more than the rest of lat_oplog's run.  Mmapable: tsmctl reads it
+ * in place (loader/lat.c).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, LAT_MAX_TDIS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct tsmbpf_lat_tdi);
 } hist_tdi SEC(".maps");
@@ -159,9 +165,10 @@ static __always_inline __u64 lat_dur(__u64 now, __u64 start_ns)
 }
 
 /*
- * The TDI's operation histogram: one hash lookup per operation, its
- * labels set when its entry is made (a created TDI's entry is deleted
- * first: lat_tdi_created).  A bind, accept or unbind ends with the TDI's
+ * The TDI's operation histogram, at its id; its labels written with each
+ * count (a created TDI's entry is zeroed first: lat_tdi_created, and an
+ * entry with no count is a TDI not seen).  A bind, accept or unbind ends
+ * with the TDI's
  * lock held (the tsmbpf_bind, tsmbpf_accept, tsmbpf_unbind and
  * tsmbpf_oplog tracepoints fire under it), so the writers of those three
  * histograms take turns and add plainly; a host event ends after the
@@ -175,14 +182,10 @@ static __always_inline void tdi_hist_add(const struct tsmbpf_tdi *tdi,
 	__u32 id = tdi->id;
 
 	t = bpf_map_lookup_elem(&hist_tdi, &id);
-	if (!t) {
-		bpf_map_update_elem(&hist_tdi, &id, &zero_tdi, BPF_NOEXIST);
-		t = bpf_map_lookup_elem(&hist_tdi, &id);
-		if (!t)
-			return;
-		t->platform = tdi->platform;
-		t->bdf = tdi->bdf;
-	}
+	if (!t)
+		return;
+	t->platform = tdi->platform;
+	t->bdf = tdi->bdf;
 	if (op == TSMBPF_OP_EVENT)
 		hist_add_shared(&t->op[op], d);
 	else if (op < TSMBPF_OP_NR)
@@ -587,8 +590,8 @@ int BPF_PROG(lat_eject, const struct tsmbpf_exit_info *info, u32 bdf)
 
 /*
  * A TDI was created: its id may be a destroyed TDI's, whose histograms
- * and labels must not carry over.  No record; the entry is made again,
- * with this TDI's labels, by its first operation.
+ * and labels must not carry over.  No record; the entry is zeroed, and
+ * takes this TDI's labels with its first count.
  */
 SEC("tp_btf/tsmbpf_tdi_created")
 int BPF_PROG(lat_tdi_created, const struct tsmbpf_tdi *tdi)
@@ -598,6 +601,6 @@ int BPF_PROG(lat_tdi_created, const struct tsmbpf_tdi *tdi)
 	if (!tdi)
 		return 0;
 	id = tdi->id;
-	bpf_map_delete_elem(&hist_tdi, &id);
+	bpf_map_update_elem(&hist_tdi, &id, &zero_tdi, BPF_ANY);
 	return 0;
 }

@@ -16,11 +16,12 @@
  * and takes the largest max_ns), indexed by TSMBPF_LAT_STEP_IDX() and
  * TSMBPF_LAT_OP_IDX(); cnt_verdict and cnt_policy are arrays of __u64
  * indexed by TSMBPF_LAT_VERDICT_IDX() and TSMBPF_LAT_POLICY_IDX(): the hot
- * programs look nothing up in a hash table but hist_tdi, once per
- * operation.  hist_tdi is a hash table keyed by TDI id; a TDI's entry is
- * deleted when a TDI is created (the tsmbpf_tdi_created tracepoint), as
- * ids are reused after a destroy: a destroyed TDI's histograms stay until
- * its id is given to a new TDI, whose counts and labels start afresh.
+ * programs look nothing up in a hash table.  hist_tdi is an array indexed
+ * by TDI id (1 to TSMBPF_MAX_TDIS), mmapable, about 11 MiB allocated at
+ * load; an entry with no count is a TDI not seen.  A TDI's entry is zeroed
+ * when a TDI is created (the tsmbpf_tdi_created tracepoint), as ids are
+ * reused after a destroy: a destroyed TDI's histograms stay until its id
+ * is given to a new TDI, whose counts and labels start afresh.
  *
  * Slot i of a histogram counts durations d with 2^(i-1) <= d < 2^i ns
  * (slot 0 counts d == 0), as libbpf-tools' log2 histograms do.

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -29,6 +30,9 @@ struct lat {
 	struct ring_buffer *rb;
 	struct tsmbpf_lat_hist *percpu;	/* one per possible CPU */
 	int ncpus;
+	const struct tsmbpf_lat_tdi *tdis;	/* hist_tdi, mapped read-only */
+	size_t tdis_len;			/* bytes mapped */
+	uint32_t nr_tdis;			/* its entries */
 	lat_rec_cb cb;
 	void *cb_ctx;
 	int seen;
@@ -104,6 +108,18 @@ struct lat *lat_open(const struct lat_opts *opts)
 		      strerror(-err));
 		goto err_destroy;
 	}
+	/* hist_tdi in place: a snapshot reads it without a syscall per TDI */
+	lat->nr_tdis = bpf_map__max_entries(lat->skel->maps.hist_tdi);
+	lat->tdis_len = ((size_t)lat->nr_tdis * sizeof(*lat->tdis) + page - 1) &
+			~((size_t)page - 1);
+	lat->tdis = mmap(NULL, lat->tdis_len, PROT_READ, MAP_SHARED,
+			 bpf_map__fd(lat->skel->maps.hist_tdi), 0);
+	if (lat->tdis == MAP_FAILED) {
+		err = -errno;
+		lat->tdis = NULL;
+		p_err("mapping hist_tdi: %s", strerror(-err));
+		goto err_destroy;
+	}
 	err = tsmbpf_lat__attach(lat->skel);
 	if (err) {
 		p_err("attaching the tracing programs: %s", strerror(-err));
@@ -123,6 +139,8 @@ struct lat *lat_open(const struct lat_opts *opts)
 err_load:
 	p_err("sizing the ring buffer: %s", strerror(-err));
 err_destroy:
+	if (lat->tdis)
+		munmap((void *)lat->tdis, lat->tdis_len);
 	tsmbpf_lat__destroy(lat->skel);
 err_free:
 	free(lat->percpu);
@@ -136,6 +154,8 @@ void lat_close(struct lat *lat)
 	if (!lat)
 		return;
 	ring_buffer__free(lat->rb);
+	if (lat->tdis)
+		munmap((void *)lat->tdis, lat->tdis_len);
 	tsmbpf_lat__destroy(lat->skel);
 	free(lat->percpu);
 	free(lat);
@@ -234,26 +254,33 @@ static void lat_snap_tables(struct lat *lat, struct lat_snapshot *snap)
 				lat_cnt_read(fd, TSMBPF_LAT_POLICY_IDX(p, i));
 }
 
-static int lat_tdi_cmp(const void *a, const void *b)
+static bool lat_tdi_seen(const struct tsmbpf_lat_tdi *v)
 {
-	const struct lat_tdi *x = a, *y = b;
+	int op;
 
-	return x->id < y->id ? -1 : x->id > y->id;
+	for (op = 0; op < TSMBPF_OP_NR; op++)
+		if (v->op[op].count)
+			return true;
+	return false;
 }
 
-/* hist_tdi: one struct lat_tdi per TDI seen, with its labels. */
+/*
+ * hist_tdi: one struct lat_tdi per TDI seen (an entry with a count), with
+ * its labels, in id order.  Each entry is copied out of the mapping
+ * first, as bpf_map_lookup_elem() would copy it: the programs go on
+ * writing while it is read.
+ */
 static int lat_snap_tdis(struct lat *lat, struct lat_snapshot *snap)
 {
-	int fd = bpf_map__fd(lat->skel->maps.hist_tdi);
 	struct tsmbpf_lat_tdi v;
-	uint32_t id, *prev = NULL;
 	size_t room = 0;
 	struct lat_tdi *t;
+	uint32_t id;
 
-	while (!bpf_map_get_next_key(fd, prev, &id)) {
-		prev = &id;
-		if (bpf_map_lookup_elem(fd, &id, &v))
-			continue;	/* gone since */
+	for (id = 0; id < lat->nr_tdis; id++) {
+		if (!lat_tdi_seen(&lat->tdis[id]))
+			continue;
+		memcpy(&v, &lat->tdis[id], sizeof(v));
 		if (snap->nr_tdi == room) {
 			room = room ? 2 * room : 64;
 			t = realloc(snap->tdi, room * sizeof(*t));
@@ -268,7 +295,6 @@ static int lat_snap_tdis(struct lat *lat, struct lat_snapshot *snap)
 		bdf_format(v.bdf, t->bdf, sizeof(t->bdf));
 		memcpy(t->op, v.op, sizeof(t->op));
 	}
-	qsort(snap->tdi, snap->nr_tdi, sizeof(*snap->tdi), lat_tdi_cmp);
 	return 0;
 }
 

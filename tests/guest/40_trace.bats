@@ -85,6 +85,13 @@ steps_delta() {
 # hist_dump MAP: the entries of per-CPU histogram array MAP of the running
 # tracer (formatted from its BTF), as JSON objects {key, count, slots}: the
 # CPUs' copies summed, entries that counted nothing left out
+# tdi_hists: hist_tdi's entries (an array indexed by TDI id) that have a
+# count, as one JSON array of {key, value}
+tdi_hists() {
+	bpftool -j map dump name hist_tdi | jq -c '[.[].formatted |
+		select([.value.op[].count] | add > 0)]'
+}
+
 hist_dump() {
 	bpftool -j map dump name "$1" | jq -c '.[].formatted |
 		{key, count: ([.values[].value.count] | add),
@@ -171,7 +178,7 @@ cycles_checked() {
 	assert_output "$(printf '%s\n' '0 0 12' '0 1 12' '0 2 12' '1 0 12' '1 1 12' '1 2 12' '2 0 12' '2 1 12' '2 2 12')"
 	# per TDI: each run's two TDIs take the ids of the run before's
 	# (destroyed): the last run's, cca, each bound 3 times, are what is left
-	run bash -c "bpftool -j map dump name hist_tdi | jq -c '[.[].formatted.value |
+	run bash -c "$(declare -f tdi_hists); tdi_hists | jq -c '[.[].value |
 		[.platform, [.op[].count]]]'"
 	assert_output '[[2,[3,3,3,0]],[2,[3,3,3,0]]]'
 	assert_equal "$(hist_dump hist_op | jq -s '[.[].count] | add')" 108
@@ -182,8 +189,7 @@ cycles_checked() {
 # tdi_hist ID: "platform bdf binds accepts unbinds events" of TDI ID in
 # hist_tdi (the per-TDI histograms and their labels), "" if it has none
 tdi_hist() {
-	bpftool -j map dump name hist_tdi | jq -r --argjson id "$1" '.[].formatted |
-		select(.key == $id) | .value |
+	tdi_hists | jq -r --argjson id "$1" '.[] | select(.key == $id) | .value |
 		"\(.platform) \(.bdf) \([.op[].count] | map(tostring) | join(" "))"'
 }
 
