@@ -724,21 +724,26 @@ scrape() {
 	REPLY=$(((t1 - t0) / 1000000))
 }
 
-# serve_start PORT ARGS...: tsmctl serve on PORT; SERVE_PIDS += its pid
+# serve_start PORT ARGS...: tsmctl serve on PORT; SERVE_PIDS += its pid.
+# The socket is bound before the programs load and answered once they are
+# attached: a connect alone does not mean they count, a 200 does.
 serve_start() {
 	local port=$1 i
 	shift
 	tsmctl serve --listen "127.0.0.1:$port" "$@" >/dev/null 2>"/tmp/serve.$port.err" &
 	SERVE_PIDS+=("$!")
 	for ((i = 0; i < 600; i++)); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+		(exec 3<>"/dev/tcp/127.0.0.1/$port" &&
+			printf 'GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3 &&
+			read -r -t 60 line <&3 && [[ $line == "HTTP/1."[01]" 200"* ]]) 2>/dev/null &&
+			return 0
 		sleep 0.1
 	done
 	die "tsmctl serve on $port did not start: $(cat "/tmp/serve.$port.err")"
 }
 
 bench_scrape() {
-	local t0=$SECONDS r full notdi
+	local t0=$SECONDS r full notdi n
 	local -a F N PLATS=(tdx sev-tio cca)
 	say "== f. tsmctl serve, $SCRAPE_TDIS TDIs that each ran one bind+accept+unbind: time per scrape"
 	SERVE_PIDS=()
@@ -753,6 +758,11 @@ bench_scrape() {
 		scrape 19464 && full=$REPLY
 		local fb=$SCRAPE_BYTES fl=$SCRAPE_LINES
 		scrape 19465 && notdi=$REPLY
+		# every TDI's bind, accept and unbind counted: the scrape is
+		# of what it claims
+		n=$(grep -c '^tsmbpf_tdi_op_seconds_count{' /tmp/scrape.19464)
+		((n == 3 * SCRAPE_TDIS)) ||
+			die "scrape: $n per-TDI operation series, not $((3 * SCRAPE_TDIS))"
 		((r)) || continue
 		F+=("$full") N+=("$notdi")
 		printf '   round %d/%d: %s ms (%s bytes, %s samples); --no-tdi %s ms (%s bytes, %s samples)\n' \
