@@ -31,6 +31,15 @@ char LICENSE[] SEC("license") = "GPL";
  */
 const volatile bool timeline_on = true;
 
+/*
+ * A record wakes the timeline's reader only once this much is waiting in
+ * the ring buffer: a quarter of it (tsmbpf_lat_set_ring()).  Below that
+ * the reader finds records at its next poll (tsmctl trace polls every
+ * 100 ms at most), and the traced path pays no wake-up (an irq_work, then
+ * an IPI to the reader's CPU) for each record it catches up on.
+ */
+const volatile __u64 wake_bytes = 64 * 1024;
+
 /* hist_tdi's entries: TDI ids run from 1 to TSMBPF_MAX_TDIS (8191) */
 #define LAT_MAX_TDIS	8192
 
@@ -236,6 +245,15 @@ static __always_inline struct tsmbpf_rec *rec_new(__u32 kind, __u64 now)
 	return r;
 }
 
+static __always_inline void rec_submit(struct tsmbpf_rec *r)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_query(&timeline, BPF_RB_AVAIL_DATA) >= wake_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(r, flags);
+}
+
 static __always_inline void rec_tdi(struct tsmbpf_rec *r,
 				    const struct tsmbpf_tdi *tdi)
 {
@@ -279,7 +297,7 @@ static __always_inline int lat_step_do(const struct tsmbpf_tdi *tdi, u32 step, i
 	}
 	if (!r->policy[0])
 		__builtin_memcpy(r->policy, "native", 7);
-	bpf_ringbuf_submit(r, 0);
+	rec_submit(r);
 	return 0;
 }
 
@@ -310,7 +328,7 @@ static __always_inline int lat_op(const struct tsmbpf_tdi *tdi, __u32 op,
 	r->step = op;
 	r->ret = ret;
 	rec_name(r, policy);
-	bpf_ringbuf_submit(r, 0);
+	rec_submit(r);
 	return 0;
 }
 
@@ -432,7 +450,7 @@ static __always_inline int lat_state_do(const struct tsmbpf_tdi *tdi, u32 old, u
 	rec_tdi(r, tdi);
 	r->arg0 = old;
 	r->arg1 = new;
-	bpf_ringbuf_submit(r, 0);
+	rec_submit(r);
 	return 0;
 }
 
@@ -452,7 +470,7 @@ static __always_inline int lat_host_event_do(const struct tsmbpf_tdi *tdi, u32 e
 		return 0;
 	rec_tdi(r, tdi);
 	r->arg0 = event;
-	bpf_ringbuf_submit(r, 0);
+	rec_submit(r);
 	return 0;
 }
 
@@ -477,7 +495,7 @@ static __always_inline int lat_host_verdict_do(const struct tsmbpf_tdi *tdi, u32
 	r->arg0 = event;
 	r->arg1 = verdict;
 	r->fw_error = by_policy;
-	bpf_ringbuf_submit(r, 0);
+	rec_submit(r);
 	return 0;
 }
 
@@ -511,7 +529,7 @@ static __always_inline int lat_host_event_done_do(const struct tsmbpf_tdi *tdi, 
 	r->ret = ret;
 	r->arg0 = event;
 	r->arg1 = verdict;
-	bpf_ringbuf_submit(r, 0);
+	rec_submit(r);
 	return 0;
 }
 
@@ -536,7 +554,7 @@ static __always_inline int lat_policy(__u32 kind, __u32 what, __u32 platform,
 	r->platform = platform;
 	r->gen = gen;
 	rec_name(r, name);
-	bpf_ringbuf_submit(r, 0);
+	rec_submit(r);
 	return 0;
 }
 
@@ -576,7 +594,7 @@ static __always_inline int lat_eject_do(const struct tsmbpf_exit_info *info, u32
 	if (info->tdi)
 		bdf_str(r->bdf, bdf);
 	bpf_probe_read_kernel_str(r->policy, sizeof(r->policy), info->policy);
-	bpf_ringbuf_submit(r, 0);
+	rec_submit(r);
 	return 0;
 }
 

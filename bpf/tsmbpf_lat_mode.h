@@ -33,4 +33,17 @@ static inline void tsmbpf_lat_set_mode(struct tsmbpf_lat *skel, bool timeline)
 	bpf_program__set_autoload(skel->progs.lat_host_event, timeline);
 }
 
+/*
+ * The timeline's size in bytes (a power of 2 number of pages), and the
+ * fill at which a record wakes its reader: a quarter.  Below that,
+ * records wait for the reader's next poll, which must then read the ring
+ * buffer whether or not it was woken (ring_buffer__consume() after
+ * ring_buffer__poll()).  Call between open and load.
+ */
+static inline int tsmbpf_lat_set_ring(struct tsmbpf_lat *skel, __u32 size)
+{
+	skel->rodata->wake_bytes = size / 4;
+	return bpf_map__set_max_entries(skel->maps.timeline, size);
+}
+
 #endif /* __TSMBPF_LAT_MODE_H */

@@ -98,8 +98,7 @@ struct lat *lat_open(const struct lat_opts *opts)
 		goto err_destroy;
 	}
 	/* no timeline: the smallest ring buffer there is, never written */
-	err = bpf_map__set_max_entries(lat->skel->maps.timeline,
-				       timeline ? size : page);
+	err = tsmbpf_lat_set_ring(lat->skel, timeline ? size : page);
 	if (err)
 		goto err_load;
 	err = tsmbpf_lat__load(lat->skel);
@@ -171,6 +170,9 @@ int lat_poll(struct lat *lat, lat_rec_cb cb, void *ctx, int timeout_ms)
 	lat->cb_ctx = ctx;
 	lat->seen = 0;
 	err = ring_buffer__poll(lat->rb, timeout_ms);
+	/* records below the wake-up fill woke no one: read them all */
+	if (err >= 0 || err == -EINTR)
+		err = ring_buffer__consume(lat->rb);
 	lat->cb = NULL;
 	if (err < 0 && err != -EINTR)
 		return err;

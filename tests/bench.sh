@@ -41,9 +41,10 @@
 #      (tsmbpf_cycle_ab -t: the same VM and TDIs, the programs attached
 #      around alternate passes, ABBA), in both modes, each round running
 #      both: histograms only (-H, the timeline off: what tsmctl top and
-#      tsmctl serve attach) and histograms + timeline (tsmctl trace: the
-#      timeline read between passes, untimed, every record read, none
-#      dropped); ns per tracepoint hit = the added ns per cycle over the
+#      tsmctl serve attach) and histograms + timeline (-L, tsmctl trace:
+#      the timeline read live for the whole run by a thread that polls it
+#      as tsmctl trace does, every record read, none dropped, so that its
+#      wake-ups fall in the timed passes); ns per tracepoint hit = the added ns per cycle over the
 #      hits per cycle (one timeline record each; in histograms mode the
 #      programs run once per operation, on the TDI's latency log, so there
 #      it is the cost per step or operation recorded); the firmware latency
@@ -651,8 +652,9 @@ bench_trace() {
 	say "== e. bind+accept+unbind cycle, $CYCLE_TDIS TDIs, native, the latency tracing programs"
 	say "   attached around alternate passes (tsmbpf_cycle_ab -t, ABBA), at ${TRACE_US// /, } us of"
 	say "   emulated firmware latency per call, in both modes: histograms only (-H: what"
-	say "   tsmctl top and tsmctl serve attach) and histograms + timeline (tsmctl trace); each"
-	say "   round runs both, in alternating order.  The firmware latency busy-waits"
+	say "   tsmctl top and tsmctl serve attach) and histograms + timeline (-L: tsmctl trace, read"
+	say "   live by a polling thread); each round runs both, in alternating order; each pass"
+	say "   starts with one untimed cycle (-W 1).  The firmware latency busy-waits"
 	say "   (latency_spin=1, as a SEAMCALL or an RMI call runs on the calling CPU): a sleep's"
 	say "   wake-up under TCG adds more noise than the overhead measured"
 	echo 1 >"$SPIN"
@@ -668,7 +670,7 @@ bench_trace() {
 		for ((r = 1; r <= TRACE_ROUNDS; r++)); do
 			for m in $( ((r % 2)) && echo hist timeline || echo timeline hist); do
 				args=(-t -W 1)
-				[ "$m" = hist ] && args+=(-H)
+				if [ "$m" = hist ]; then args+=(-H); else args+=(-L); fi
 				j=$(tsmbpf_cycle_ab "${args[@]}" -p "$plat" -n $CYCLE_TDIS -r "$pairs") ||
 					die "tsmbpf_cycle_ab ${args[*]} -p $plat failed: $j"
 				jv "$j" native_ns && n=$REPLY

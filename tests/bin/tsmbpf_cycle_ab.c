@@ -4,7 +4,7 @@
  * against the native fallback, interleaved finely enough that a noisy,
  * shared machine affects both alike.
  *
- *   tsmbpf_cycle_ab -p PLATFORM {POLICY.bpf.o [-c] | -t [-H]} [-n TDIS] [-r PAIRS]
+ *   tsmbpf_cycle_ab -p PLATFORM {POLICY.bpf.o [-c] | -t [-H | -L]} [-n TDIS] [-r PAIRS]
  *                   [-g PASSES] [-w MS] [-W CYCLES] [-b BUS]
  *
  * Loads POLICY once (libbpf; one struct_ops map that serves PLATFORM), makes
@@ -31,7 +31,9 @@
  * CPU would); every record must have been read, none dropped.  -H loads
  * them as `tsmctl top` and `tsmctl serve` do: histograms and counters
  * only, the timeline off (the same programs, attached to the same
- * tracepoints; no record may reach the ring buffer).
+ * tracepoints; no record may reach the ring buffer).  -L reads the
+ * timeline live instead, on a thread polling it as `tsmctl trace` does,
+ * for the whole run: its wake-ups then fall in the timed passes.
  *
  * -c makes an A/A control: POLICY must serve another platform than
  * PLATFORM, so both modes run the native sequence and only the attach and
@@ -47,6 +49,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +201,23 @@ static int trace_rec(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static volatile int reader_stop;
+
+/*
+ * -L: read the timeline live on another thread, as `tsmctl trace` does
+ * (loader/lat.c, lat_poll()), for the whole run: the ring buffer's
+ * wake-ups then land in the timed passes.  The only reader of @rb.
+ */
+static void *reader(void *rb)
+{
+	while (!reader_stop) {
+		if (ring_buffer__poll(rb, 100) < 0 && errno != EINTR)
+			break;
+		ring_buffer__consume(rb);
+	}
+	return NULL;
+}
+
 struct mode {
 	const char *name;	/* "native" or "policy" */
 	const char *counter;	/* unbinds_native or unbinds_policy */
@@ -244,7 +264,9 @@ int main(int argc, char **argv)
 {
 	int plat = -1, n = 16, pairs = 100, bus = 0x70, opt, i, k, ret = 1;
 	int group = 1, wait_ms = 0, control = 0, trace = 0, hist_only = 0;
-	int warm = 0;
+	int warm = 0, live = 0;
+	pthread_t reader_thread;
+	int reading = 0;
 	struct tsmbpf_lat *lat = NULL;
 	struct ring_buffer *rb = NULL;
 	uint64_t drops = 0, traced_cycles = 0;
@@ -260,7 +282,7 @@ int main(int argc, char **argv)
 	int failures = 0, made = 0, have_vm = 0;
 	const char *path;
 
-	while ((opt = getopt(argc, argv, "p:n:r:g:w:W:b:ctHh")) != -1) {
+	while ((opt = getopt(argc, argv, "p:n:r:g:w:W:b:ctHLh")) != -1) {
 		switch (opt) {
 		case 'p':
 			plat = plat_parse(optarg);
@@ -293,19 +315,22 @@ int main(int argc, char **argv)
 		case 'H':
 			hist_only = 1;
 			break;
+		case 'L':
+			live = 1;
+			break;
 		case 'b':
 			bus = strtol(optarg, NULL, 0);
 			break;
 		default:
-			printf("usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t [-H]} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-W CYCLES] [-b BUS]\n",
+			printf("usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t [-H | -L]} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-W CYCLES] [-b BUS]\n",
 			       argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
 	}
-	if (plat < 0 || argc - optind != !trace || (trace && control) || (hist_only && !trace) || n < 1 || n > 256 || pairs < 1 ||
+	if (plat < 0 || argc - optind != !trace || (trace && control) || (hist_only && !trace) || (live && (!trace || hist_only)) || n < 1 || n > 256 || pairs < 1 ||
 	    pairs > 100000 || group < 1 || group > 1000 || wait_ms < 0 || warm < 0 || warm > 1000 ||
 	    bus < 0 || bus > 0xff) {
-		fprintf(stderr, "usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t [-H]} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-W CYCLES] [-b BUS]\n",
+		fprintf(stderr, "usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t [-H | -L]} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-W CYCLES] [-b BUS]\n",
 			argv[0]);
 		return 2;
 	}
@@ -339,12 +364,10 @@ int main(int argc, char **argv)
 		 * program run per step.
 		 */
 		tsmbpf_lat_set_mode(lat, !hist_only);
-		if (hist_only) {
-			if (bpf_map__set_max_entries(lat->maps.timeline,
-						     sysconf(_SC_PAGESIZE))) {
-				fprintf(stderr, "tsmbpf_lat: sizing the ring buffer failed\n");
-				goto out;
-			}
+		if (tsmbpf_lat_set_ring(lat, hist_only ? sysconf(_SC_PAGESIZE) :
+						   256 * 1024)) {
+			fprintf(stderr, "tsmbpf_lat: sizing the ring buffer failed\n");
+			goto out;
 		}
 		if (tsmbpf_lat__load(lat)) {
 			fprintf(stderr, "tsmbpf_lat: load failed: %s\n",
@@ -356,6 +379,14 @@ int main(int argc, char **argv)
 		if (!rb) {
 			perror("ring_buffer__new");
 			goto out;
+		}
+		if (live) {
+			errno = pthread_create(&reader_thread, NULL, reader, rb);
+			if (errno) {
+				perror("pthread_create");
+				goto out;
+			}
+			reading = 1;
 		}
 		goto open_dev;
 	}
@@ -472,7 +503,7 @@ open_dev:
 				tsmbpf_lat__detach(lat);
 				if (k >= 0)
 					detach_ns[k] = now_ns() - t0;
-				if (ring_buffer__consume(rb) < 0) {
+				if (!live && ring_buffer__consume(rb) < 0) {
 					fprintf(stderr, "timeline: %s\n",
 						strerror(errno));
 					goto out;
@@ -503,6 +534,12 @@ open_dev:
 			pair_ratio[k] = ns[0] ? (double)ns[1] / ns[0] : 0;
 	}
 
+	if (reading) {
+		reader_stop = 1;
+		pthread_join(reader_thread, NULL);
+		reading = 0;
+		ring_buffer__consume(rb);
+	}
 	if (trace) {
 		uint32_t zero = 0;
 
@@ -550,6 +587,10 @@ open_dev:
 	}
 
 out:
+	if (reading) {
+		reader_stop = 1;
+		pthread_join(reader_thread, NULL);
+	}
 	for (i = 0; i < made; i++) {
 		struct tsmbpf_tdi_destroy d = { .argsz = sizeof(d),
 						.tdi_id = tdis[i] };
