@@ -285,6 +285,28 @@ jl_seq() {
 	assert_line --index 0 --regexp "^[0-9]+\.[0-9]{6} step +$a 0000:41:00.0 tdx .* tdi_stop .*ret=0"
 }
 
+@test "a few records reach tsmctl trace at its next poll, though they wake no one" {
+	vm=$(tsmctl vm create)
+	a=$(new_tdi sev-tio 0:48:00.0)
+	trace_start t -j trace --count 3
+	# one bind: a handful of records, far below the fill that wakes the
+	# reader (a quarter of the 256 KiB ring buffer); tsmctl reads the
+	# buffer at every poll, woken or not, so it ends by itself
+	tsmctl dev bind "$a" vm "$vm" >/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$TRACE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$TRACE_PID" 2>/dev/null; then
+		fail "tsmctl trace --count 3 still waits after 10 s, $(wc -l <"$T/t.out") records shown"
+	fi
+	wait "$TRACE_PID" || fail "tsmctl trace failed: $(cat "$T/t.err")"
+	TRACE_PID=
+	assert_equal "$(wc -l <"$T/t.out")" 3
+	jq -se 'all(.tdi == '"$a"')' "$T/t.out" >/dev/null || fail "$(cat "$T/t.out")"
+	tsmctl dev unbind "$a" >/dev/null
+}
+
 @test "host events: receipt, verdict and completion in the timeline and the counters" {
 	vm=$(tsmctl vm create)
 	a=$(new_tdi sev-tio 0:43:00.0)
