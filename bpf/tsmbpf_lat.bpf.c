@@ -7,11 +7,14 @@
  *
  * It does not touch the policies: the tracepoints fire on the native path
  * and inside any policy's kfuncs alike, so it works with any policy, or
- * none, in a slot.  Durations come from the start time the core passes to
- * the tracepoint (ktime_get_ns(), the clock bpf_ktime_get_ns() reads); a
- * start of 0 means the operation began before tracing was attached: the
- * record goes to the timeline with no duration and into no histogram, so
- * attaching or detaching while TDIs are busy never counts a bogus time.
+ * none, in a slot.  Steps, operations and state changes come from the
+ * TDI's latency log, which the core hands over once per hold of the TDI's
+ * lock (lat_oplog); host events, policy changes and ejections from their
+ * own tracepoints.  Durations are the core's (ktime_get_ns(), the clock
+ * bpf_ktime_get_ns() reads); an entry or a start of 0 that is not timed
+ * began before tracing was attached: it goes to the timeline with no
+ * duration and into no histogram, so attaching or detaching while TDIs
+ * are busy never counts a bogus time.
  * The 6.12 verifier takes every pointer argument of a tracepoint as
  * possibly NULL (they never are here): each program checks first.
  */
@@ -26,8 +29,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 /*
  * false: histograms and counters only, nothing in the ring buffer; the
- * loader then loads neither lat_state nor lat_host_event, which feed the
- * timeline alone (loader/lat.c).
+ * loader then does not load lat_host_event, which feeds the timeline
+ * alone (tsmbpf_lat_mode.h).
  */
 const volatile bool timeline_on = true;
 
@@ -245,13 +248,18 @@ static __always_inline struct tsmbpf_rec *rec_new(__u32 kind, __u64 now)
 	return r;
 }
 
-static __always_inline void rec_submit(struct tsmbpf_rec *r)
+static __always_inline void rec_submit(void *r)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	if (bpf_ringbuf_query(&timeline, BPF_RB_AVAIL_DATA) >= wake_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(r, flags);
+}
+
+static __always_inline void rec_name(struct tsmbpf_rec *r, const char *name)
+{
+	bpf_probe_read_kernel_str(r->policy, sizeof(r->policy), name);
 }
 
 static __always_inline void rec_tdi(struct tsmbpf_rec *r,
@@ -261,102 +269,6 @@ static __always_inline void rec_tdi(struct tsmbpf_rec *r,
 	r->platform = tdi->platform;
 	r->gen = tdi->cur_gen;
 	bdf_str(r->bdf, tdi->bdf);
-}
-
-static __always_inline void rec_name(struct tsmbpf_rec *r, const char *name)
-{
-	bpf_probe_read_kernel_str(r->policy, sizeof(r->policy), name);
-}
-
-static __always_inline int lat_step_do(const struct tsmbpf_tdi *tdi, u32 step, int ret,
-	     u32 fw_error, u64 start_ns)
-{
-	__u64 now = bpf_ktime_get_ns(), d = lat_dur(now, start_ns);
-	struct tsmbpf_ops *ops;
-	struct tsmbpf_rec *r;
-
-	if (start_ns)
-		hist_add_idx(&hist_step, TSMBPF_LAT_STEP_IDX(tdi->platform, step), d);
-	r = rec_new(TSMBPF_REC_STEP, now);
-	if (!r)
-		return 0;
-	rec_tdi(r, tdi);
-	r->dur_ns = d;
-	r->step = step;
-	r->ret = ret;
-	r->fw_error = fw_error;
-	r->arg0 = tdi->in_policy;
-	/*
-	 * Plain loads through BTF, no helper call: a pointer walked from
-	 * the TDI reads as 0 where it is NULL, and so does the name then.
-	 */
-	if (tdi->in_policy) {
-		ops = tdi->call->pol->ops;
-		__builtin_memcpy(r->policy, ops->name, sizeof(r->policy));
-		r->policy[sizeof(r->policy) - 1] = '\0';
-	}
-	if (!r->policy[0])
-		__builtin_memcpy(r->policy, "native", 7);
-	rec_submit(r);
-	return 0;
-}
-
-SEC("tp_btf/tsmbpf_step")
-int BPF_PROG(lat_step, const struct tsmbpf_tdi *tdi, u32 step, int ret,
-	     u32 fw_error, u64 start_ns)
-{
-	if (!tdi)
-		return 0;
-	return lat_step_do(tdi, step, ret, fw_error, start_ns);
-}
-
-static __always_inline int lat_op(const struct tsmbpf_tdi *tdi, __u32 op,
-				  const char *policy, int ret, __u64 start_ns)
-{
-	__u64 now = bpf_ktime_get_ns(), d = lat_dur(now, start_ns);
-	struct tsmbpf_rec *r;
-
-	if (start_ns) {
-		hist_add_idx(&hist_op, TSMBPF_LAT_OP_IDX(tdi->platform, op, 0), d);
-		tdi_hist_add(tdi, op, d);
-	}
-	r = rec_new(TSMBPF_REC_OP, now);
-	if (!r)
-		return 0;
-	rec_tdi(r, tdi);
-	r->dur_ns = d;
-	r->step = op;
-	r->ret = ret;
-	rec_name(r, policy);
-	rec_submit(r);
-	return 0;
-}
-
-SEC("tp_btf/tsmbpf_bind")
-int BPF_PROG(lat_bind, const struct tsmbpf_tdi *tdi, const char *policy,
-	     int ret, u64 start_ns)
-{
-	if (!tdi)
-		return 0;
-	return lat_op(tdi, TSMBPF_OP_BIND, policy, ret, start_ns);
-}
-
-SEC("tp_btf/tsmbpf_accept")
-int BPF_PROG(lat_accept, const struct tsmbpf_tdi *tdi, const char *policy,
-	     int ret, u64 start_ns)
-{
-	if (!tdi)
-		return 0;
-	return lat_op(tdi, TSMBPF_OP_ACCEPT, policy, ret, start_ns);
-}
-
-SEC("tp_btf/tsmbpf_unbind")
-int BPF_PROG(lat_unbind, const struct tsmbpf_tdi *tdi, const char *policy,
-	     int ret, u64 start_ns)
-{
-	if (!tdi)
-		return 0;
-	return lat_op(tdi, TSMBPF_OP_UNBIND, policy, ret, start_ns);
 }
 
 /* What an operation's entry in the latency log feeds: TSMBPF_OP_*, or -1 */
@@ -374,15 +286,14 @@ static __always_inline int oplog_op(__u32 what)
 }
 
 /*
- * Histograms only (tsmctl top and serve: no timeline): the TDI's latency
- * log, handed over once per hold of its lock (kernel/tsmbpf.h, struct
- * tsmbpf_oplog), in place of lat_step, lat_bind, lat_accept and
- * lat_unbind: one run per operation instead of one per step.  The loader
- * loads either this or those, never both.  The log is read in place
- * through BTF, a plain load per field, entry by entry at constant offsets:
- * the verifier takes no variable offset into a BTF object.  One function
- * called per entry, not inlined: the verifier follows each call with its
- * constant index, and the program stays small.
+ * The TDI's latency log, handed over once per hold of its lock
+ * (kernel/tsmbpf.h, struct tsmbpf_oplog): its steps, operations and state
+ * changes.  One run per hold, not one per step: the histograms take each
+ * timed step and operation, and the timeline the whole log as one record.
+ * The log is read in place through BTF, a plain load per field, entry by
+ * entry at constant offsets: the verifier takes no variable offset into a
+ * BTF object.  One function called per entry, not inlined: the verifier
+ * follows each call with its constant index, and the program stays small.
  */
 static __noinline void oplog_entry(const struct tsmbpf_tdi *tdi,
 					__u32 plat, __u32 i)
@@ -405,10 +316,67 @@ static __noinline void oplog_entry(const struct tsmbpf_tdi *tdi,
 	tdi_hist_add(tdi, op, ns);
 }
 
+/* The batch copies the core's log entries as they are. */
+#define SAME_FIELD(f)							\
+	_Static_assert(__builtin_offsetof(struct tsmbpf_oplog_entry, f) ==	\
+		       __builtin_offsetof(struct tsmbpf_lat_entry, f) &&	\
+		       sizeof(((struct tsmbpf_oplog_entry *)0)->f) ==	\
+		       sizeof(((struct tsmbpf_lat_entry *)0)->f), #f)
+SAME_FIELD(what);
+SAME_FIELD(timed);
+SAME_FIELD(in_policy);
+SAME_FIELD(ret);
+SAME_FIELD(ns);
+SAME_FIELD(end_ns);
+SAME_FIELD(fw_error);
+SAME_FIELD(arg);
+_Static_assert(sizeof(struct tsmbpf_oplog_entry) == sizeof(struct tsmbpf_lat_entry),
+	       "log entry");
+_Static_assert(TSMBPF_OPLOG_MAX == TSMBPF_LAT_BATCH_MAX &&
+	       TSMBPF_OPLOG_BIND == TSMBPF_LAT_BATCH_BIND &&
+	       TSMBPF_OPLOG_STATE == TSMBPF_LAT_BATCH_STATE, "log entry kinds");
+/* the name and the entries follow each other in both: one copy */
+_Static_assert(__builtin_offsetof(struct tsmbpf_oplog, e) -
+	       __builtin_offsetof(struct tsmbpf_oplog, policy) ==
+	       __builtin_offsetof(struct tsmbpf_rec_batch, e) -
+	       __builtin_offsetof(struct tsmbpf_rec_batch, policy) &&
+	       sizeof(((struct tsmbpf_oplog *)0)->policy) ==
+	       sizeof(((struct tsmbpf_rec_batch *)0)->policy), "log layout");
+
+/* The whole log as one timeline record: n records for the reader. */
+static __always_inline void oplog_batch(const struct tsmbpf_tdi *tdi, __u32 n)
+{
+	struct tsmbpf_rec_batch *b;
+	__u32 zero = 0;
+	__u64 *drops;
+
+	b = bpf_ringbuf_reserve(&timeline, sizeof(*b), 0);
+	if (!b) {
+		drops = bpf_map_lookup_elem(&timeline_drops, &zero);
+		if (drops)
+			__sync_fetch_and_add(drops, n);
+		return;
+	}
+	b->kind = TSMBPF_REC_BATCH;
+	b->tdi = tdi->id;
+	b->ts_ns = bpf_ktime_get_ns();
+	b->gen = tdi->cur_gen;
+	b->platform = tdi->platform;
+	b->bdf = tdi->bdf;
+	b->n = n;
+	b->pad = 0;
+	if (bpf_probe_read_kernel(b->policy, sizeof(b->policy) + sizeof(b->e),
+				  tdi->oplog.policy)) {
+		bpf_ringbuf_discard(b, 0);
+		return;
+	}
+	rec_submit(b);
+}
+
 #define OPLOG_ENTRY(i)						\
 	do {							\
 		if ((i) >= n)					\
-			return 0;				\
+			goto out;				\
 		oplog_entry(tdi, plat, (i));			\
 	} while (0)
 
@@ -438,28 +406,10 @@ int BPF_PROG(lat_oplog, const struct tsmbpf_tdi *tdi)
 	OPLOG_ENTRY(13);
 	OPLOG_ENTRY(14);
 	OPLOG_ENTRY(15);
+out:
+	if (timeline_on && n)
+		oplog_batch(tdi, n);
 	return 0;
-}
-
-static __always_inline int lat_state_do(const struct tsmbpf_tdi *tdi, u32 old, u32 new)
-{
-	struct tsmbpf_rec *r = rec_new(TSMBPF_REC_STATE, bpf_ktime_get_ns());
-
-	if (!r)
-		return 0;
-	rec_tdi(r, tdi);
-	r->arg0 = old;
-	r->arg1 = new;
-	rec_submit(r);
-	return 0;
-}
-
-SEC("tp_btf/tsmbpf_state")
-int BPF_PROG(lat_state, const struct tsmbpf_tdi *tdi, u32 old, u32 new)
-{
-	if (!tdi)
-		return 0;
-	return lat_state_do(tdi, old, new);
 }
 
 static __always_inline int lat_host_event_do(const struct tsmbpf_tdi *tdi, u32 event)
@@ -593,7 +543,7 @@ static __always_inline int lat_eject_do(const struct tsmbpf_exit_info *info, u32
 	r->arg0 = info->kind;
 	if (info->tdi)
 		bdf_str(r->bdf, bdf);
-	bpf_probe_read_kernel_str(r->policy, sizeof(r->policy), info->policy);
+	rec_name(r, info->policy);
 	rec_submit(r);
 	return 0;
 }

@@ -9,7 +9,9 @@
  *                  platform and BDF (its labels)              -> tsmbpf_tdi_op_seconds
  *   cnt_verdict    host events per (platform, event, verdict) -> tsmbpf_host_events_total
  *   cnt_policy     attach/swap/detach/eject per (platform, what) -> tsmbpf_policy_*_total
- *   timeline       BPF ring buffer of struct tsmbpf_rec, in order
+ *   timeline       BPF ring buffer of struct tsmbpf_rec and struct
+ *                  tsmbpf_rec_batch (a TDI's steps, operations and state
+ *                  changes, one record per hold of its lock)
  *   timeline_drops records the ring buffer had no room for     -> tsmbpf_timeline_dropped_total
  *
  * hist_step and hist_op are per-CPU arrays (a reader sums the CPUs' copies,
@@ -87,6 +89,8 @@ enum tsmbpf_rec_kind {
 	TSMBPF_REC_DETACH	= 8,
 	TSMBPF_REC_EJECT	= 9,	/* arg0 = exit kind */
 	TSMBPF_REC_NR,
+	/* in the ring buffer only: struct tsmbpf_rec_batch */
+	TSMBPF_REC_BATCH	= 0x100,
 };
 
 #define TSMBPF_LAT_BDF_LEN	16
@@ -99,11 +103,11 @@ enum tsmbpf_rec_kind {
  * the policy's name, "native" for the built-in sequence.
  */
 struct tsmbpf_rec {
+	__u32	kind;		/* enum tsmbpf_rec_kind; first, as in a batch */
+	__u32	tdi;		/* 0 when none */
 	__u64	ts_ns;
 	__u64	dur_ns;
 	__u64	gen;		/* policy generation */
-	__u32	kind;		/* enum tsmbpf_rec_kind */
-	__u32	tdi;		/* 0 when none */
 	__u32	platform;
 	__u32	step;		/* enum tsmbpf_step (STEP) or enum tsmbpf_lat_op (OP) */
 	__s32	ret;
@@ -112,6 +116,43 @@ struct tsmbpf_rec {
 	__u32	arg1;
 	char	bdf[TSMBPF_LAT_BDF_LEN];
 	char	policy[TSMBPF_LAT_NAME_LEN];
+};
+
+/*
+ * The steps, operations and TDISP state changes of one hold of a TDI's
+ * lock, as the core logged them (kernel/tsmbpf.h, struct tsmbpf_oplog):
+ * one ring buffer record, written when the hold ends, in place of one
+ * record each.  The reader turns it into struct tsmbpf_rec records
+ * (tsmbpf_lat_batch_rec()), which then sort by time with the others.
+ * Its entries are the core's struct tsmbpf_oplog_entry, copied as they
+ * are; the BPF program checks that the two layouts agree.
+ */
+#define TSMBPF_LAT_BATCH_MAX	16	/* TSMBPF_OPLOG_MAX */
+#define TSMBPF_LAT_BATCH_BIND	0x100	/* TSMBPF_OPLOG_BIND, ACCEPT, UNBIND */
+#define TSMBPF_LAT_BATCH_STATE	0x103	/* TSMBPF_OPLOG_STATE */
+
+struct tsmbpf_lat_entry {
+	__u16	what;		/* enum tsmbpf_step, or TSMBPF_LAT_BATCH_* */
+	__u8	timed;		/* ns is known */
+	__u8	in_policy;	/* the batch's policy ran it */
+	__s32	ret;
+	__u64	ns;		/* duration */
+	__u64	end_ns;		/* 0: a state change, ended with the next entry */
+	__u32	fw_error;	/* a step's firmware code; a state's old state */
+	__u32	arg;		/* a state's new state */
+};
+
+struct tsmbpf_rec_batch {
+	__u32	kind;		/* TSMBPF_REC_BATCH */
+	__u32	tdi;
+	__u64	ts_ns;		/* the hold's end: the hand-over */
+	__u64	gen;		/* policy generation then */
+	__u32	platform;
+	__u32	bdf;		/* TSMBPF_BDF() */
+	__u32	n;		/* entries in e */
+	__u32	pad;
+	char	policy[TSMBPF_LAT_NAME_LEN];	/* of the in_policy entries */
+	struct tsmbpf_lat_entry e[TSMBPF_LAT_BATCH_MAX];
 };
 
 #endif /* __TSMBPF_LAT_H */

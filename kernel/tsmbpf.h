@@ -71,38 +71,61 @@ struct tsmbpf_vm {
 };
 
 /*
- * The latency log of one hold of a TDI's lock: each step and each bind,
- * accept or unbind done, with its duration, for the tsmbpf_oplog bare
+ * The latency log of one hold of a TDI's lock: each step, each bind,
+ * accept or unbind, and each TDISP state change, for the tsmbpf_oplog bare
  * tracepoint.  The log is written only while a program is attached to it;
  * releasing the lock (tsmbpf_tdi_unlock()) or a full log hands it over
- * and empties it, so that a histogram program runs once per operation
- * instead of once per step.
+ * and empties it, so that a tracing program runs once per operation
+ * instead of once per step: it fills the latency histograms, and the
+ * timeline takes the log as one record (bpf/tsmbpf_lat.h, struct
+ * tsmbpf_rec_batch, which copies these entries as they are).
  */
 enum tsmbpf_oplog_what {
 	/* a step's is its enum tsmbpf_step; an operation's: */
 	TSMBPF_OPLOG_BIND	= 0x100,
 	TSMBPF_OPLOG_ACCEPT	= 0x101,
 	TSMBPF_OPLOG_UNBIND	= 0x102,
+	/* a TDISP state change: @fw_error = old state, @arg = new state */
+	TSMBPF_OPLOG_STATE	= 0x103,
 	/* entries in a log (a BPF reader sees them all through BTF) */
 	TSMBPF_OPLOG_MAX	= 16,
 };
 
 /**
- * struct tsmbpf_oplog_entry - one step or operation done
- * @what: enum tsmbpf_step, or enum tsmbpf_oplog_what for an operation
+ * struct tsmbpf_oplog_entry - one step, operation or state change done
+ * @what: enum tsmbpf_step, or enum tsmbpf_oplog_what
  * @timed: @ns is known (the log was on when it started)
+ * @in_policy: a policy ran it (its name is the log's @policy)
  * @ret: its result
  * @ns: its duration
+ * @end_ns: ktime_get_ns() at its end; 0 for a state change, which ends
+ *	with the entry after it (the step that made it), or the hand-over
+ * @fw_error: a step's firmware code; a state change's old state
+ * @arg: a state change's new state
  */
 struct tsmbpf_oplog_entry {
 	u16 what;
-	u16 timed;
+	u8 timed;
+	u8 in_policy;
 	s32 ret;
 	u64 ns;
+	u64 end_ns;
+	u32 fw_error;
+	u32 arg;
 };
 
+/**
+ * struct tsmbpf_oplog - the latency log of one hold of a TDI's lock
+ * @n: entries in @e
+ * @policy_id: the policy whose name @policy holds (compared, never
+ *	dereferenced), NULL if none ran
+ * @policy: the name of the policy that ran the entries marked in_policy
+ * @e: the entries, in order
+ */
 struct tsmbpf_oplog {
 	u32 n;
+	const void *policy_id;
+	char policy[TSMBPF_NAME_LEN];
 	struct tsmbpf_oplog_entry e[TSMBPF_OPLOG_MAX];
 };
 
@@ -198,14 +221,20 @@ struct tsmbpf_tdi {
 };
 
 void __tsmbpf_oplog_flush(struct tsmbpf_tdi *tdi);
-void tsmbpf_oplog_add(struct tsmbpf_tdi *tdi, enum tsmbpf_oplog_what what,
-		      int ret, u64 start_ns);
+void tsmbpf_oplog_add(struct tsmbpf_tdi *tdi, u32 what, int ret,
+		      u64 start_ns, u32 fw_error, const char *policy);
+
+/* Hand @tdi's latency log over, if it holds anything. */
+static inline void tsmbpf_oplog_flush(struct tsmbpf_tdi *tdi)
+{
+	if (unlikely(tdi->oplog.n))
+		__tsmbpf_oplog_flush(tdi);
+}
 
 /* Release @tdi's lock, handing its latency log over first. */
 static inline void tsmbpf_tdi_unlock(struct tsmbpf_tdi *tdi)
 {
-	if (unlikely(tdi->oplog.n))
-		__tsmbpf_oplog_flush(tdi);
+	tsmbpf_oplog_flush(tdi);
 	mutex_unlock(&tdi->lock);
 }
 

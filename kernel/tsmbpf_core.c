@@ -79,8 +79,12 @@ static int tsmbpf_tdi_accept_all(struct tsmbpf_tdi *tdi)
 /* Every TDISP state change goes through here, for its trace record. */
 static void tsmbpf_set_state(struct tsmbpf_tdi *tdi, u32 state)
 {
-	if (tdi->state != state)
+	if (tdi->state != state) {
 		trace_tsmbpf_state(tdi, tdi->state, state);
+		if (trace_tsmbpf_oplog_enabled())
+			tsmbpf_oplog_add(tdi, TSMBPF_OPLOG_STATE, state, 0,
+					 tdi->state, NULL);
+	}
 	tdi->state = state;
 }
 
@@ -176,23 +180,53 @@ void __tsmbpf_oplog_flush(struct tsmbpf_tdi *tdi)
 	lockdep_assert_held(&tdi->lock);
 	trace_tsmbpf_oplog(tdi);
 	tdi->oplog.n = 0;
+	tdi->oplog.policy_id = NULL;
+	tdi->oplog.policy[0] = '\0';
 }
 EXPORT_SYMBOL_GPL(__tsmbpf_oplog_flush);
 
-/* @start_ns: ktime_get_ns() at the start, 0 if the log was off then */
-void tsmbpf_oplog_add(struct tsmbpf_tdi *tdi, enum tsmbpf_oplog_what what,
-		      int ret, u64 start_ns)
+/**
+ * tsmbpf_oplog_add - log a step, an operation or a state change
+ * @tdi: the TDI, its lock held
+ * @what: enum tsmbpf_step or enum tsmbpf_oplog_what
+ * @ret: its result; a state change's new state
+ * @start_ns: ktime_get_ns() at the start, 0 if the log was off then; for
+ *	a state change, 0 (it takes no time, and its end is the next entry's)
+ * @fw_error: a step's firmware code; a state change's old state
+ * @policy: the name of the policy that ran it, NULL for the native
+ *	sequence; valid for the call only, so it is copied
+ */
+void tsmbpf_oplog_add(struct tsmbpf_tdi *tdi, u32 what, int ret,
+		      u64 start_ns, u32 fw_error, const char *policy)
 {
+	struct tsmbpf_oplog *log = &tdi->oplog;
 	struct tsmbpf_oplog_entry *e;
 
 	lockdep_assert_held(&tdi->lock);
-	if (tdi->oplog.n == TSMBPF_OPLOG_MAX)
+	/* one policy name per log: another policy's entry starts a new one */
+	if (log->n == TSMBPF_OPLOG_MAX ||
+	    (policy && log->policy_id && log->policy_id != policy))
 		__tsmbpf_oplog_flush(tdi);
-	e = &tdi->oplog.e[tdi->oplog.n++];
+	if (policy && log->policy_id != policy) {
+		log->policy_id = policy;
+		strscpy(log->policy, policy, sizeof(log->policy));
+	}
+	e = &log->e[log->n++];
 	e->what = what;
 	e->timed = start_ns != 0;
+	e->in_policy = !!policy;
+	e->fw_error = fw_error;
+	if (what == TSMBPF_OPLOG_STATE) {
+		e->ret = 0;
+		e->arg = ret;
+		e->end_ns = 0;
+		e->ns = 0;
+		return;
+	}
 	e->ret = ret;
-	e->ns = start_ns ? ktime_get_ns() - start_ns : 0;
+	e->arg = 0;
+	e->end_ns = ktime_get_ns();
+	e->ns = start_ns ? e->end_ns - start_ns : 0;
 }
 
 /**
@@ -248,7 +282,8 @@ int tsmbpf_step(struct tsmbpf_tdi *tdi, u32 step, u64 arg, u32 *fw_error)
 	}
 	trace_tsmbpf_step(tdi, step, ret, code, t0);
 	if (trace_tsmbpf_oplog_enabled())
-		tsmbpf_oplog_add(tdi, step, ret, t0);
+		tsmbpf_oplog_add(tdi, step, ret, t0, code,
+				 tdi->in_policy ? tdi->call->pol->ops->name : NULL);
 	if (tsmbpf_step_observer)
 		tsmbpf_step_observer(tdi, step, ret);
 	return ret;

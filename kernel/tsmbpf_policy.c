@@ -186,7 +186,7 @@ int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm,
 		    const struct tsmbpf_tdi_bind *arg, u64 *nonce, u32 *fw_error)
 {
 	struct tsmbpf_policy *pol;
-	const char *name = "native";
+	const char *name = "native", *pol_name = NULL;
 	bool ejected = false;
 	u32 undo_error;
 	int idx, ret = 0;
@@ -232,9 +232,11 @@ int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm,
 	if (tsmbpf_policy_sequences(pol) && pol->ops->bind) {
 		ret = tsmbpf_policy_bind(tdi, pol, t0, fw_error, &ejected);
 		name = pol->ops->name;
+		pol_name = name;
 		if (ejected) {
 			/* ejected: undo what it did, bind natively */
 			name = "native";
+			pol_name = NULL;
 			tdi->cur_gen = tsmbpf_policy_generation();
 			ret = tsmbpf_native_unbind(tdi, &undo_error) ?:
 			      tsmbpf_native_bind(tdi, fw_error);
@@ -245,7 +247,8 @@ int tsmbpf_tdi_bind(struct tsmbpf_tdi *tdi, struct tsmbpf_vm *vm,
 	}
 	trace_tsmbpf_bind(tdi, name, ret, t0);
 	if (trace_tsmbpf_oplog_enabled())
-		tsmbpf_oplog_add(tdi, TSMBPF_OPLOG_BIND, ret, t0);
+		tsmbpf_oplog_add(tdi, TSMBPF_OPLOG_BIND, ret, t0, 0,
+				 pol_name);
 	tsmbpf_policy_exit(idx);
 	if (ret)
 		goto err_undo;
@@ -289,7 +292,7 @@ int tsmbpf_tdi_accept(struct tsmbpf_tdi *tdi, u64 nonce, u32 *fw_error)
 out_trace:
 	trace_tsmbpf_accept(tdi, "native", ret, t0);
 	if (trace_tsmbpf_oplog_enabled())
-		tsmbpf_oplog_add(tdi, TSMBPF_OPLOG_ACCEPT, ret, t0);
+		tsmbpf_oplog_add(tdi, TSMBPF_OPLOG_ACCEPT, ret, t0, 0, NULL);
 out_unlock:
 	tsmbpf_tdi_unlock(tdi);
 	return ret;
@@ -371,7 +374,7 @@ static bool tsmbpf_policy_unbind(struct tsmbpf_tdi *tdi,
 int __tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error)
 {
 	struct tsmbpf_policy *pol;
-	const char *name = "native";
+	const char *name = "native", *pol_name = NULL;
 	bool done = false;
 	int idx, ret = 0;
 	u64 t0;
@@ -391,6 +394,7 @@ int __tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error)
 	if (tsmbpf_policy_sequences(pol) && pol->ops->unbind &&
 	    !tsmbpf_tdi_torn_down(tdi)) {
 		name = pol->ops->name;
+		pol_name = name;
 		done = tsmbpf_policy_unbind(tdi, pol, reason, t0);
 	} else {
 		tdi->cur_gen = tsmbpf_policy_generation();
@@ -403,7 +407,8 @@ int __tsmbpf_tdi_unbind(struct tsmbpf_tdi *tdi, u32 reason, u32 *fw_error)
 	}
 	trace_tsmbpf_unbind(tdi, name, ret, t0);
 	if (trace_tsmbpf_oplog_enabled())
-		tsmbpf_oplog_add(tdi, TSMBPF_OPLOG_UNBIND, ret, t0);
+		tsmbpf_oplog_add(tdi, TSMBPF_OPLOG_UNBIND, ret, t0, 0,
+				 pol_name);
 	tsmbpf_policy_exit(idx);
 	if (ret)
 		return ret;

@@ -302,6 +302,9 @@ void tsmbpf_policy_eject(struct tsmbpf_call *call, u32 kind, s32 ret,
 	tsmbpf_slots_changed();
 	mutex_unlock(&tsmbpf_slots_lock);
 
+	/* the timeline shows what the TDI did before the ejection first */
+	if (call->tdi)
+		tsmbpf_oplog_flush(call->tdi);
 	trace_tsmbpf_eject(info, call->tdi ? call->tdi->bdf : 0);
 	pr_warn("policy '%s' (generation %llu) ejected: %s in %s() on tdi %u, ret %d, step %u, fw %#x: %s\n",
 		info->policy, info->generation, tsmbpf_exit_kind_name(kind),

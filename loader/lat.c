@@ -25,6 +25,11 @@
 
 #define LAT_RINGBUF_DEFAULT	(256 * 1024)
 
+struct lat_rec {
+	struct tsmbpf_rec rec;
+	size_t seq;		/* its place in the ring buffer */
+};
+
 struct lat {
 	struct tsmbpf_lat *skel;
 	struct ring_buffer *rb;
@@ -33,9 +38,10 @@ struct lat {
 	const struct tsmbpf_lat_tdi *tdis;	/* hist_tdi, mapped read-only */
 	size_t tdis_len;			/* bytes mapped */
 	uint32_t nr_tdis;			/* its entries */
-	lat_rec_cb cb;
-	void *cb_ctx;
-	int seen;
+	/* the records of one poll, sorted by time before they are shown */
+	struct lat_rec *recs;
+	size_t nr_recs, cap_recs;
+	int err;
 };
 
 static int lat_libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -46,14 +52,62 @@ static int lat_libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
+static struct tsmbpf_rec *lat_rec_new(struct lat *lat)
+{
+	struct lat_rec *recs;
+	size_t cap;
+
+	if (lat->nr_recs == lat->cap_recs) {
+		cap = lat->cap_recs ? 2 * lat->cap_recs : 1024;
+		recs = realloc(lat->recs, cap * sizeof(*recs));
+		if (!recs)
+			return NULL;
+		lat->recs = recs;
+		lat->cap_recs = cap;
+	}
+	lat->recs[lat->nr_recs].seq = lat->nr_recs;
+	return &lat->recs[lat->nr_recs++].rec;
+}
+
+/* A record, or a batch of a TDI's (one hold of its lock): kept to sort. */
 static int lat_on_rec(void *ctx, void *data, size_t size)
 {
+	const struct tsmbpf_rec_batch *b = data;
 	struct lat *lat = ctx;
+	struct tsmbpf_rec *r;
+	__u32 i;
 
-	if (size < sizeof(struct tsmbpf_rec))
+	if (size >= sizeof(*b) && b->kind == TSMBPF_REC_BATCH) {
+		for (i = 0; i < b->n && i < TSMBPF_LAT_BATCH_MAX; i++) {
+			r = lat_rec_new(lat);
+			if (!r)
+				goto err_nomem;
+			if (tsmbpf_lat_batch_rec(b, i, r))
+				lat->nr_recs--;
+		}
 		return 0;
-	lat->seen++;
-	return lat->cb ? lat->cb(lat->cb_ctx, data) : 0;
+	}
+	if (size < sizeof(*r))
+		return 0;
+	r = lat_rec_new(lat);
+	if (!r)
+		goto err_nomem;
+	memcpy(r, data, sizeof(*r));
+	return 0;
+
+err_nomem:
+	lat->err = -ENOMEM;
+	return -ENOMEM;		/* stops the poll; what is read is shown */
+}
+
+/* By time, and in ring buffer order for equal times. */
+static int lat_rec_cmp(const void *a, const void *b)
+{
+	const struct lat_rec *x = a, *y = b;
+
+	if (x->rec.ts_ns != y->rec.ts_ns)
+		return x->rec.ts_ns < y->rec.ts_ns ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 struct lat *lat_open(const struct lat_opts *opts)
@@ -153,6 +207,7 @@ void lat_close(struct lat *lat)
 	if (!lat)
 		return;
 	ring_buffer__free(lat->rb);
+	free(lat->recs);
 	if (lat->tdis)
 		munmap((void *)lat->tdis, lat->tdis_len);
 	tsmbpf_lat__destroy(lat->skel);
@@ -162,22 +217,31 @@ void lat_close(struct lat *lat)
 
 int lat_poll(struct lat *lat, lat_rec_cb cb, void *ctx, int timeout_ms)
 {
+	size_t i;
 	int err;
 
 	if (!lat->rb)
 		return -EINVAL;
-	lat->cb = cb;
-	lat->cb_ctx = ctx;
-	lat->seen = 0;
+	lat->nr_recs = 0;
+	lat->err = 0;
 	err = ring_buffer__poll(lat->rb, timeout_ms);
 	/* records below the wake-up fill woke no one: read them all */
 	if (err >= 0 || err == -EINTR)
 		err = ring_buffer__consume(lat->rb);
-	lat->cb = NULL;
+	if (lat->err)
+		err = lat->err;
+	/*
+	 * A TDI's steps come in one batch when its lock is released, after
+	 * what other TDIs did meanwhile: what one poll read goes out in order
+	 * of time, ties in the order read.
+	 */
+	qsort(lat->recs, lat->nr_recs, sizeof(*lat->recs), lat_rec_cmp);
+	for (i = 0; i < lat->nr_recs; i++)
+		if (cb(ctx, &lat->recs[i].rec))
+			break;	/* the caller has seen enough: not an error */
 	if (err < 0 && err != -EINTR)
 		return err;
-	/* a callback's non-zero return stops the poll: not an error here */
-	return lat->seen;
+	return lat->nr_recs;
 }
 
 static void lat_hist_merge(struct tsmbpf_lat_hist *to,

@@ -28,8 +28,11 @@ struct lat *lat_open(const struct lat_opts *opts);
 void lat_close(struct lat *lat);
 
 /*
- * Timeline: call cb for each record as it arrives; returns after
- * timeout_ms with the number of records seen, or -errno.
+ * Timeline: wait up to timeout_ms, read what the ring buffer holds, and
+ * call cb for each record, in order of time (a TDI's steps, operations
+ * and state changes arrive together when its lock is released); a
+ * non-zero return of cb skips the rest.  Returns the number of records
+ * read, or -errno (after calling cb for what was read).
  */
 typedef int (*lat_rec_cb)(void *ctx, const struct tsmbpf_rec *rec);
 int lat_poll(struct lat *lat, lat_rec_cb cb, void *ctx, int timeout_ms);

@@ -275,7 +275,7 @@ step "latency: where the time goes per platform and step (tsmctl top), and a tim
 echo "# tsmctl top and tsmctl trace attach the tracing programs for as long as they run;"
 echo "# bind/accept/unbind cycles on each platform meanwhile (TDX under its policy, the others native)"
 # lat_attached PROG: a tracing program of that name is loaded (top's
-# histograms run lat_oplog, trace's timeline lat_step)
+# histograms run lat_oplog; lat_host_event is loaded by the timeline only)
 lat_attached() {
 	local i
 	for ((i = 0; i < 300; i++)); do
@@ -291,7 +291,7 @@ top_pid=$!
 lat_attached lat_oplog
 tsmctl trace --perfetto "$PERFETTO" >/dev/null &
 trace_pid=$!
-lat_attached lat_step
+lat_attached lat_host_event
 run tsmctl policy load /opt/tsmbpf/policies/tdx_connect.bpf.o set gate=strict
 bus=0x60
 for p in tdx sev-tio cca; do

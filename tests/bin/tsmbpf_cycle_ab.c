@@ -195,9 +195,20 @@ static struct bpf_map *policy_map(struct bpf_object *obj, uint32_t *platforms)
 
 static uint64_t trace_records;
 
+/* A record, or a TDI's batch of them, turned into records as tsmctl does. */
 static int trace_rec(void *ctx, void *data, size_t size)
 {
-	trace_records++;
+	const struct tsmbpf_rec_batch *b = data;
+	struct tsmbpf_rec r;
+	__u32 i;
+
+	if (size < sizeof(*b) || b->kind != TSMBPF_REC_BATCH) {
+		trace_records++;
+		return 0;
+	}
+	for (i = 0; i < b->n && i < TSMBPF_LAT_BATCH_MAX; i++)
+		if (!tsmbpf_lat_batch_rec(b, i, &r))
+			trace_records++;
 	return 0;
 }
 
@@ -359,9 +370,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		/*
-		 * As loader/lat.c's lat_open() does: with -H no timeline, the
-		 * smallest ring buffer, the latency log instead of a
-		 * program run per step.
+		 * As loader/lat.c's lat_open() does: with -H no timeline and
+		 * the smallest ring buffer.
 		 */
 		tsmbpf_lat_set_mode(lat, !hist_only);
 		if (tsmbpf_lat_set_ring(lat, hist_only ? sysconf(_SC_PAGESIZE) :
