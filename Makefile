@@ -76,6 +76,8 @@ POLICY_SKELS := $(POLICY_OBJS:.bpf.o=.skel.h)
 # The latency tracing programs, loaded by tsmctl through their skeleton.
 LAT_OBJ := $(O)/bpf/tsmbpf_lat.bpf.o
 LAT_SKEL := $(O)/bpf/tsmbpf_lat.skel.h
+# the userspace headers of the tracing programs (the skeleton's users)
+LAT_HDRS := $(TOP)/bpf/tsmbpf_lat.h $(TOP)/bpf/tsmbpf_lat_mode.h $(TOP)/bpf/tsmbpf_lat_rec.h
 TESTPOL_SRCS := $(wildcard $(TOP)/tests/policies/*.bpf.c)
 TESTPOL_OBJS := $(patsubst $(TOP)/tests/policies/%.bpf.c,$(O)/tests/policies/%.bpf.o,$(TESTPOL_SRCS))
 
@@ -208,12 +210,12 @@ $(LAT_SKEL): $(LAT_OBJ) | $(BPFTOOL)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name tsmbpf_lat > $@
 
-$(TSMCTL): $(LOADER_SRCS) $(LOADER_HDRS) $(UAPI) $(LIBBPF_A) $(LAT_SKEL) $(TOP)/bpf/tsmbpf_lat_mode.h
+$(TSMCTL): $(LOADER_SRCS) $(LOADER_HDRS) $(UAPI) $(LIBBPF_A) $(LAT_SKEL) $(LAT_HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $(LOADER_SRCS) $(LDLIBS)
 
-$(O)/tests/bin/%: $(TOP)/tests/bin/%.c $(wildcard $(TOP)/tests/bin/*.h) $(UAPI) $(LIBBPF_A) $(LAT_SKEL) $(TOP)/bpf/tsmbpf_lat_mode.h
+$(O)/tests/bin/%: $(TOP)/tests/bin/%.c $(wildcard $(TOP)/tests/bin/*.h) $(UAPI) $(LIBBPF_A) $(LAT_SKEL) $(LAT_HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(LDLIBS)
@@ -221,7 +223,7 @@ $(O)/tests/bin/%: $(TOP)/tests/bin/%.c $(wildcard $(TOP)/tests/bin/*.h) $(UAPI) 
 # Unit tests link the loader's pure helpers, not the CLI.
 UNIT_LIB_SRCS := $(TOP)/loader/names.c $(TOP)/loader/json_writer.c \
 	$(TOP)/loader/metrics.c
-$(O)/tests/unit/%: $(TOP)/tests/unit/%.c $(UNIT_LIB_SRCS) $(LOADER_HDRS)
+$(O)/tests/unit/%: $(TOP)/tests/unit/%.c $(UNIT_LIB_SRCS) $(LOADER_HDRS) $(LAT_HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -I$(TOP)/loader -o $@ $< $(UNIT_LIB_SRCS)

@@ -44,10 +44,11 @@
 #      tsmctl serve attach) and histograms + timeline (-L, tsmctl trace:
 #      the timeline read live for the whole run by a thread that polls it
 #      as tsmctl trace does, every record read, none dropped, so that its
-#      wake-ups fall in the timed passes); ns per tracepoint hit = the added ns per cycle over the
-#      hits per cycle (one timeline record each; in histograms mode the
-#      programs run once per operation, on the TDI's latency log, so there
-#      it is the cost per step or operation recorded); the firmware latency
+#      wake-ups fall in the timed passes); ns per record = the added ns
+#      per cycle over the timeline records per cycle (a step, operation or
+#      state change each; in both modes the program runs once per hold of
+#      a TDI's lock, on its latency log, and the timeline takes the log as
+#      one ring buffer record, so it is the cost per thing logged); the firmware latency
 #      busy-waits (tsmbpf_emu latency_spin=1), so the 20 us rows add 20 us
 #      of CPU per call and no wake-up noise; each pass, traced or not, starts
 #      with one untimed cycle (-W 1): attaching and detaching flip the
@@ -683,14 +684,14 @@ bench_trace() {
 				say "   $plat $lat us round $r/$TRACE_ROUNDS, $m: untraced $n ns, traced $p ns per cycle: ${ratio}x"
 			done
 		done
-		# tracepoint hits per cycle: one record each in the timeline mode
+		# records per cycle: what the latency log holds, in both modes
 		# shellcheck disable=SC2086 # the lists split into their figures
 		inv=$(median ${TC[timeline]})
 		for m in hist timeline; do
 			# shellcheck disable=SC2086
 			n=$(median ${TN[$m]}) p=$(median ${TP[$m]}) ratio=$(median ${TR[$m]}) pr=$(median ${TPR[$m]})
-			mode=histograms unit="step or operation logged"
-			[ "$m" = timeline ] && mode=histograms+timeline unit="tracepoint hit"
+			mode=histograms unit="record"
+			[ "$m" = timeline ] && mode=histograms+timeline
 			rows+=("$(printf '{"platform":"%s","latency_us":%s,"mode":"%s","tdis":%s,"rounds":%s,"pairs":%s,"untraced_ns":%s,"traced_ns":%s,"ratio":%s,"paired_ratio":%s,"records":%s,"hits_per_cycle":%s,"ns_per_hit":%s,"target_ratio":%s}' \
 				"$plat" "$lat" "$mode" $CYCLE_TDIS "$TRACE_ROUNDS" "$pairs" "$n" "$p" "$ratio" \
 				"$pr" "${TRECS[$m]}" "$inv" "$(fmt '%.0f' "($p - $n) / $inv")" "$TARGET_TRACE")")

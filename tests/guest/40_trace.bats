@@ -326,6 +326,37 @@ jl_seq() {
 	assert_line --index -1 'event_done:vm_destroy'
 }
 
+# A TDI's steps reach the timeline when its lock is released, the
+# ejection at once: the core hands the TDI's log over before the
+# ejection's record, so the order holds.
+@test "an ejection in bind: the policy's steps, then the ejection, then the native sequence" {
+	vm=$(tsmctl vm create)
+	a=$(new_tdi tdx 0:49:00.0)
+	tsmctl policy load "$TPOLDIR/adv_err_bind_tdx.bpf.o" >/dev/null
+	trace_start t -j trace tdi "$a"
+	tsmctl dev bind "$a" vm "$vm" >/dev/null
+	retry 5 slot_is tdx -
+	trace_stop
+	run jl_seq "$T/t.out" "$a"
+	assert_line --index 0 'state:CONFIG_UNLOCKED>CONFIG_LOCKED'
+	assert_line --index 1 'step:tdi_lock'
+	assert_line --index 2 'step:mmio_map'
+	assert_line --index 3 'step:dma_setup'
+	assert_line --index 4 'eject:null'
+	assert_line --index -1 'op:bind'
+	# the policy's steps under its name; the undo and the bind native
+	jq -se 'map(select(.kind == "step")) | .[:3] |
+		all(.by_policy and .policy == "adv_err_bind_tdx")' "$T/t.out" >/dev/null ||
+		fail "policy steps: $(cat "$T/t.out")"
+	jq -se 'map(select(.kind == "step")) | .[3:] |
+		length >= 8 and all((.by_policy | not) and .policy == "native")' "$T/t.out" >/dev/null ||
+		fail "native steps: $(cat "$T/t.out")"
+	jq -se 'map(select(.kind == "op")) | length == 1 and .[0].policy == "native" and .[0].ret == 0' \
+		"$T/t.out" >/dev/null || fail "bind: $(cat "$T/t.out")"
+	jq -se '[.[].ts_ns] as $t | $t == ($t | sort)' "$T/t.out" >/dev/null || fail "out of order"
+	tsmctl dev unbind "$a" >/dev/null
+}
+
 @test "the drop counter counts what a ring buffer too small could not hold" {
 	vm=$(tsmctl vm create)
 	# a big one sees everything; a 4 KiB one, stopped, overflows
