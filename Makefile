@@ -223,7 +223,7 @@ $(O)/tests/bin/%: $(TOP)/tests/bin/%.c $(wildcard $(TOP)/tests/bin/*.h) $(UAPI) 
 # Unit tests link the loader's pure helpers, not the CLI.
 UNIT_LIB_SRCS := $(TOP)/loader/names.c $(TOP)/loader/json_writer.c \
 	$(TOP)/loader/metrics.c
-$(O)/tests/unit/%: $(TOP)/tests/unit/%.c $(UNIT_LIB_SRCS) $(LOADER_HDRS) $(LAT_HDRS)
+$(O)/tests/unit/%: $(TOP)/tests/unit/%.c $(TOP)/tests/unit/tap.h $(UNIT_LIB_SRCS) $(LOADER_HDRS) $(LAT_HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -I$(TOP)/loader -o $@ $< $(UNIT_LIB_SRCS)

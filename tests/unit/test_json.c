@@ -5,16 +5,7 @@
 #include <string.h>
 
 #include "json_writer.h"
-
-static int nr, nr_failed;
-
-static void ok(int cond, const char *what)
-{
-	nr++;
-	if (!cond)
-		nr_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", nr, what);
-}
+#include "tap.h"
 
 /* Render with @fn into a string; caller frees. */
 static char *render(void (*fn)(json_writer_t *), int pretty)
@@ -78,6 +69,5 @@ int main(void)
 	ok(!strcmp(s, "[\"a\\\"b\\\\c\\nd\\te\\u0001\"]\n"), "string escaping");
 	free(s);
 
-	printf("1..%d\n", nr);
-	return nr_failed ? 1 : 0;
+	return tap_done();
 }

@@ -9,16 +9,7 @@
 #include <string.h>
 
 #include "../../bpf/tsmbpf_lat_rec.h"
-
-static int nr, nr_failed;
-
-static void ok(int cond, const char *what)
-{
-	nr++;
-	if (!cond)
-		nr_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", nr, what);
-}
+#include "tap.h"
 
 static void entry(struct tsmbpf_rec_batch *b, __u16 what, int timed,
 		  int in_policy, __s32 ret, __u64 ns, __u64 end_ns,
@@ -86,6 +77,5 @@ int main(void)
 	ok(!tsmbpf_lat_batch_rec(&b, 5, &r) && r.ts_ns == 5000,
 	   "a state change last in the log ends with the hold");
 
-	printf("1..%d\n", nr);
-	return nr_failed ? 1 : 0;
+	return tap_done();
 }

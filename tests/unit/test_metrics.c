@@ -21,16 +21,7 @@
 
 #include "metrics.h"
 #include "names.h"
-
-static int nr, nr_failed;
-
-static void ok(int cond, const char *what)
-{
-	nr++;
-	if (!cond)
-		nr_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", nr, what);
-}
+#include "tap.h"
 
 /* n durations of d ns into h, as the BPF program counts them */
 static void hist_add(struct tsmbpf_lat_hist *h, uint64_t d, uint64_t n)
@@ -379,6 +370,5 @@ int main(int argc, char **argv)
 	test_quantile();
 	test_exposition();
 	test_top();
-	printf("1..%d\n", nr);
-	return nr_failed ? 1 : 0;
+	return tap_done();
 }

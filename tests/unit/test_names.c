@@ -10,16 +10,7 @@
 #include <linux/tsmbpf.h>
 
 #include "names.h"
-
-static int nr, nr_failed;
-
-static void ok(int cond, const char *what)
-{
-	nr++;
-	if (!cond)
-		nr_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", nr, what);
-}
+#include "tap.h"
 
 static void test_bdf(void)
 {
@@ -108,6 +99,5 @@ int main(void)
 	test_size();
 	test_names();
 	test_u32();
-	printf("1..%d\n", nr);
-	return nr_failed ? 1 : 0;
+	return tap_done();
 }

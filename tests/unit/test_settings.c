@@ -10,16 +10,7 @@
 #include <string.h>
 
 #include "names.h"
-
-static int nr, nr_failed;
-
-static void ok(int cond, const char *what)
-{
-	nr++;
-	if (!cond)
-		nr_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", nr, what);
-}
+#include "tap.h"
 
 static const struct setting_type t_bool = { SETTING_BOOL, 1, false };
 static const struct setting_type t_u8 = { SETTING_INT, 1, false };
@@ -214,6 +205,5 @@ int main(void)
 	test_enum();
 	test_help();
 	test_load_store();
-	printf("1..%d\n", nr);
-	return nr_failed ? 1 : 0;
+	return tap_done();
 }
