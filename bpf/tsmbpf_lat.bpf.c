@@ -179,13 +179,11 @@ static __always_inline __u64 lat_dur(__u64 now, __u64 start_ns)
 /*
  * The TDI's operation histogram, at its id; its labels written with each
  * count (a created TDI's entry is zeroed first: lat_tdi_created, and an
- * entry with no count is a TDI not seen).  A bind, accept or unbind ends
- * with the TDI's
- * lock held (the tsmbpf_bind, tsmbpf_accept, tsmbpf_unbind and
- * tsmbpf_oplog tracepoints fire under it), so the writers of those three
- * histograms take turns and add plainly; a host event ends after the
- * lock is released, and two may end at once on two CPUs: its histogram
- * is shared.
+ * entry with no count is a TDI not seen).  A bind, accept or unbind
+ * reaches it with the TDI's lock held (the tsmbpf_oplog tracepoint fires
+ * under it), so the writers of those three histograms take turns and add
+ * plainly; a host event ends after the lock is released, and two may end
+ * at once on two CPUs: its histogram is shared.
  */
 static __always_inline void tdi_hist_add(const struct tsmbpf_tdi *tdi,
 					 __u32 op, __u64 d)
@@ -351,12 +349,8 @@ static __always_inline void oplog_batch(const struct tsmbpf_tdi *tdi, __u32 n)
 	__u64 *drops;
 
 	b = bpf_ringbuf_reserve(&timeline, sizeof(*b), 0);
-	if (!b) {
-		drops = bpf_map_lookup_elem(&timeline_drops, &zero);
-		if (drops)
-			__sync_fetch_and_add(drops, n);
-		return;
-	}
+	if (!b)
+		goto drop;
 	b->kind = TSMBPF_REC_BATCH;
 	b->tdi = tdi->id;
 	b->ts_ns = bpf_ktime_get_ns();
@@ -368,9 +362,14 @@ static __always_inline void oplog_batch(const struct tsmbpf_tdi *tdi, __u32 n)
 	if (bpf_probe_read_kernel(b->policy, sizeof(b->policy) + sizeof(b->e),
 				  tdi->oplog.policy)) {
 		bpf_ringbuf_discard(b, 0);
-		return;
+		goto drop;
 	}
 	rec_submit(b);
+	return;
+drop:
+	drops = bpf_map_lookup_elem(&timeline_drops, &zero);
+	if (drops)
+		__sync_fetch_and_add(drops, n);
 }
 
 #define OPLOG_ENTRY(i)						\
