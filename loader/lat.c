@@ -24,6 +24,12 @@
 #include "../bpf/tsmbpf_lat_mode.h"
 
 #define LAT_RINGBUF_DEFAULT	(256 * 1024)
+/*
+ * Records one lat_poll() reads at most before it shows them: a producer
+ * that keeps the ring buffer busy would otherwise keep the reader reading
+ * (libbpf reads until the buffer is empty) with nothing shown.
+ */
+#define LAT_POLL_RECS		65536
 
 struct lat_rec {
 	struct tsmbpf_rec rec;
@@ -42,6 +48,7 @@ struct lat {
 	struct lat_rec *recs;
 	size_t nr_recs, cap_recs;
 	int err;
+	bool full;		/* LAT_POLL_RECS read: the rest at the next poll */
 };
 
 static int lat_libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -69,6 +76,15 @@ static struct tsmbpf_rec *lat_rec_new(struct lat *lat)
 	return &lat->recs[lat->nr_recs++].rec;
 }
 
+/* Stop reading (libbpf stops at a negative return) once a poll has enough. */
+static int lat_rec_full(struct lat *lat)
+{
+	if (lat->nr_recs < LAT_POLL_RECS)
+		return 0;
+	lat->full = true;
+	return -ENOSPC;
+}
+
 /* A record, or a batch of a TDI's (one hold of its lock): kept to sort. */
 static int lat_on_rec(void *ctx, void *data, size_t size)
 {
@@ -85,7 +101,7 @@ static int lat_on_rec(void *ctx, void *data, size_t size)
 			if (tsmbpf_lat_batch_rec(b, i, r))
 				lat->nr_recs--;
 		}
-		return 0;
+		return lat_rec_full(lat);
 	}
 	if (size < sizeof(*r))
 		return 0;
@@ -93,7 +109,7 @@ static int lat_on_rec(void *ctx, void *data, size_t size)
 	if (!r)
 		goto err_nomem;
 	memcpy(r, data, sizeof(*r));
-	return 0;
+	return lat_rec_full(lat);
 
 err_nomem:
 	lat->err = -ENOMEM;
@@ -224,10 +240,13 @@ int lat_poll(struct lat *lat, lat_rec_cb cb, void *ctx, int timeout_ms)
 		return -EINVAL;
 	lat->nr_recs = 0;
 	lat->err = 0;
+	lat->full = false;
 	err = ring_buffer__poll(lat->rb, timeout_ms);
 	/* records below the wake-up fill woke no one: read them all */
 	if (err >= 0 || err == -EINTR)
 		err = ring_buffer__consume(lat->rb);
+	if (lat->full)
+		err = 0;
 	if (lat->err)
 		err = lat->err;
 	/*
