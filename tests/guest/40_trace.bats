@@ -36,10 +36,7 @@ teardown() {
 		kill -TERM "$TRACE_PID" 2>/dev/null
 		wait "$TRACE_PID" 2>/dev/null
 	fi
-	if [ -n "${KEEPER_PID:-}" ]; then
-		kill -TERM "$KEEPER_PID" 2>/dev/null
-		wait "$KEEPER_PID" 2>/dev/null
-	fi
+	[ -z "${TRACE_KEEPERS[*]:-}" ] || tsmbpf_trace_keepers_stop
 	tsmbpf_cleanup_objects
 }
 
@@ -543,9 +540,7 @@ jl_seq() {
 # boot oops).  What attaches and detaches under load is the BPF programs:
 # the tracepoints' probe arrays, which is what this test is about.
 @test "attaching and detaching the tracer while cycles run leaves everything consistent" {
-	echo 1 >/sys/kernel/tracing/events/tsmbpf/enable
-	trace_start keeper trace --duration 3600
-	KEEPER_PID=$TRACE_PID TRACE_PID=
+	tsmbpf_trace_keepers_start
 	tsmbpf_cycle -p tdx -n 4 -i 0 -b 0x51 -q >"$T/cyc.out" 3>&- &
 	CYC_PID=$!
 	sleep 1
@@ -564,10 +559,7 @@ jl_seq() {
 	kill -INT "$CYC_PID"
 	wait "$CYC_PID"
 	CYC_PID=
-	kill -INT "$KEEPER_PID"
-	wait "$KEEPER_PID" || true
-	KEEPER_PID=
-	echo 0 >/sys/kernel/tracing/events/tsmbpf/enable
+	tsmbpf_trace_keepers_stop
 	jq -e '.failures == 0 and .not_torn_down == 0 and .cycles > 0' "$T/cyc.out"
 	# the tracers' programs are gone
 	run bash -c 'bpftool -j prog show | jq "[.[] | select(.name | startswith(\"lat_\"))] | length"'

@@ -28,25 +28,14 @@ setup() {
 }
 
 teardown() {
+	[ -z "${TRACE_KEEPERS[*]:-}" ] || tsmbpf_trace_keepers_stop
 	tsmbpf_cleanup_objects
 }
 
 @test "stress: $SECS s of random operations, policy swaps, tracing, rmmod attempts and host events; invariants hold" {
 	local seed=${TSMBPF_SEED:-$RANDOM}
-	# Two probes on each tracepoint for the whole run, ftrace's and a
-	# keeper tracer's: the tracing thread's attach and detach then take
-	# them from 2 to 3 and back, which patches neither a static key nor a
-	# static call while other CPUs run the code (multi-threaded TCG can
-	# oops on cross-modified kernel text)
-	echo 1 >/sys/kernel/tracing/events/tsmbpf/enable
-	tsmctl trace --duration 3600 >/dev/null 2>"$BATS_TEST_TMPDIR/keeper.err" 3>&- &
-	keeper=$!
-	for ((i = 0; i < 300; i++)); do
-		grep -q '^Tracing tsmbpf' "$BATS_TEST_TMPDIR/keeper.err" && break
-		sleep 0.1
-	done
-	grep -q '^Tracing tsmbpf' "$BATS_TEST_TMPDIR/keeper.err" ||
-		fail "the keeper tracer did not start: $(cat "$BATS_TEST_TMPDIR/keeper.err")"
+	# the tracing thread attaches and detaches while the others run
+	tsmbpf_trace_keepers_start
 	tdi=$(tsmctl dev create platform tdx pci "$PCI_LONE_FN")
 	run tsmbpf_stress -q -s "$seed" -t "$SECS" -T 4 -n 24 -f "$PCI_LONE_FN"
 	echo "$output"
@@ -61,7 +50,5 @@ teardown() {
 	# the function's TDI ends whole and usable
 	tdi_json "$tdi" | jq -e '.vm == null and .state == "CONFIG_UNLOCKED" and .host_access'
 	assert_equal "$(cat "$SYSFS/nr_vms")" 0
-	kill -INT "$keeper"
-	wait "$keeper" || true
-	echo 0 >/sys/kernel/tracing/events/tsmbpf/enable
+	tsmbpf_trace_keepers_stop
 }

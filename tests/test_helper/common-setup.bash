@@ -152,6 +152,47 @@ tsmbpf_unload_all() {
 	[ "$bad" = 0 ]
 }
 
+# tsmbpf_trace_keepers_start: before tracers are attached and detached
+# while other CPUs run the traced code, hold two probes on every tsmbpf
+# tracepoint: ftrace's on the trace events and two keeper tracers
+# (`tsmctl trace`) on all of them, the bare tsmbpf_oplog included.  An
+# attach or a detach then takes a tracepoint from two probes to three and
+# back, which patches neither a static key nor a static call.  Under
+# multi-threaded TCG a vCPU can run a stale INT3 of kernel text that
+# another vCPU is patching (text_poke_bp) after the patch is done, and
+# oops: QEMU's, not the kernel's, the protocol holds on hardware; it takes
+# a few dozen patches of a site a cycle loop runs.  The keepers' PIDs are
+# in TRACE_KEEPERS; tsmbpf_trace_keepers_stop ends them.
+tsmbpf_trace_keepers_start() {
+	local k i err
+	TRACE_KEEPERS=()
+	echo 1 >/sys/kernel/tracing/events/tsmbpf/enable
+	for k in 1 2; do
+		err=$BATS_TEST_TMPDIR/keeper$k.err
+		tsmctl trace --duration 3600 >/dev/null 2>"$err" 3>&- &
+		TRACE_KEEPERS+=("$!")
+		for ((i = 0; i < 300; i++)); do
+			grep -q '^Tracing tsmbpf' "$err" && break
+			kill -0 "$!" 2>/dev/null || break
+			sleep 0.1
+		done
+		if ! grep -q '^Tracing tsmbpf' "$err"; then
+			echo "keeper tracer $k did not start: $(cat "$err")" >&2
+			return 1
+		fi
+	done
+}
+
+tsmbpf_trace_keepers_stop() {
+	local pid
+	for pid in "${TRACE_KEEPERS[@]}"; do
+		kill -INT "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	TRACE_KEEPERS=()
+	echo 0 >/sys/kernel/tracing/events/tsmbpf/enable
+}
+
 # tdi_json TDI: the TDI as JSON; tdi_field TDI FIELD: one field
 tdi_json() {
 	tsmctl -j dev show "$1"
