@@ -14,8 +14,9 @@
 #                        tests/bin/*               -> /usr/local/bin/
 #                        kernel/**.ko, tests/modules/**.ko
 #                                                  -> /opt/tsmbpf/modules/
-#                        policies/**.bpf.o         -> /opt/tsmbpf/policies/
-#                        tests/policies/**.bpf.o   -> /opt/tsmbpf/tests/policies/
+#                        policies/*.bpf.o          -> /opt/tsmbpf/policies/
+#                        tests/policies/*.bpf.o    -> /opt/tsmbpf/tests/policies/
+#                          (only those with a source in the tree)
 #                      and the repository's tests/ -> /opt/tsmbpf/tests/,
 #                      dashboards/ -> /opt/tsmbpf/dashboards/
 #   --kver KVER        guest kernel release: the .ko files also go to
@@ -421,13 +422,23 @@ while read -r -d '' f; do
 	cp -L "$f" "$R$MODDIR/extra/"
 done < <(find_sorted "$BUILD/kernel" '*.ko'
 	find_sorted "$BUILD/tests/modules" '*.ko')
-while read -r -d '' f; do
-	cp -L "$f" "$R/opt/tsmbpf/policies/"
-done < <(find_sorted "$BUILD/policies" '*.bpf.o')
-while read -r -d '' f; do
-	mkdir -p "$R/opt/tsmbpf/tests/policies"
-	cp -L "$f" "$R/opt/tsmbpf/tests/policies/"
-done < <(find_sorted "$BUILD/tests/policies" '*.bpf.o')
+# pack_bpf_objs DIR: the BPF objects of DIR (policies, tests/policies) whose
+# source is still in the tree; an object left in the build directory by a
+# renamed or removed source is not packed (the suites count the objects).
+pack_bpf_objs() {
+	local f base
+	mkdir -p "$R/opt/tsmbpf/$1"
+	while read -r -d '' f; do
+		base=$(basename "$f" .o)
+		if [ -e "$TOP/$1/$base.c" ]; then
+			cp -L "$f" "$R/opt/tsmbpf/$1/"
+		else
+			echo "mkinitramfs: not packing $f: no $1/$base.c" >&2
+		fi
+	done < <(find_sorted "$BUILD/$1" '*.bpf.o')
+}
+pack_bpf_objs policies
+pack_bpf_objs tests/policies
 
 # The guest kernel's VFIO modules and their dependencies.  Debian ships
 # them xz-compressed; decompressed here, busybox's modprobe and insmod load
