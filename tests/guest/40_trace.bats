@@ -530,15 +530,10 @@ jl_seq() {
 	assert_success
 }
 
-# The tracepoints' static keys are turned on here before the cycles start
-# (ftrace holds them), and a second tracer holds a second probe on each, so
-# that the tracers attached under load take a tracepoint from 2 probes to
-# 3 and back, which patches no static call (1 <-> 2 would); both go after
-# the cycles end: multi-threaded QEMU TCG can
-# execute a stale int3 of a jump label patched while the other vCPU runs
-# that code (an "Oops: int3" no hardware shows; kernel/README.md, the
-# boot oops).  What attaches and detaches under load is the BPF programs:
-# the tracepoints' probe arrays, which is what this test is about.
+# Two probes on every tracepoint before the cycles start, gone after they
+# end (tsmbpf_trace_keepers_start says why: no kernel text is patched under
+# load).  What attaches and detaches under load is the BPF programs: the
+# tracepoints' probe arrays, which is what this test is about.
 @test "attaching and detaching the tracer while cycles run leaves everything consistent" {
 	tsmbpf_trace_keepers_start
 	tsmbpf_cycle -p tdx -n 4 -i 0 -b 0x51 -q >"$T/cyc.out" 3>&- &
