@@ -290,10 +290,13 @@ static __always_inline int oplog_op(__u32 what)
  * timed step and operation, and the timeline the whole log as one record.
  * The log is read in place through BTF, a plain load per field, entry by
  * entry at constant offsets: the verifier takes no variable offset into a
- * BTF object.  One function called per entry, not inlined: the verifier
- * follows each call with its constant index, and the program stays small.
+ * BTF object.  Inlined, one copy per entry: a BPF-to-BPF call costs its
+ * call, its frame and its return, which under QEMU TCG (a return is an
+ * indirect jump there) cost about what the entry's histogram adds do; the
+ * program is a thousand instructions or so, and the verifier's states
+ * meet again after each entry.
  */
-static __noinline void oplog_entry(const struct tsmbpf_tdi *tdi,
+static __always_inline void oplog_entry(const struct tsmbpf_tdi *tdi,
 					__u32 plat, __u32 i)
 {
 	const struct tsmbpf_oplog_entry *e = &tdi->oplog.e[i];
@@ -341,14 +344,22 @@ _Static_assert(__builtin_offsetof(struct tsmbpf_oplog, e) -
 	       sizeof(((struct tsmbpf_oplog *)0)->policy) ==
 	       sizeof(((struct tsmbpf_rec_batch *)0)->policy), "log layout");
 
-/* The whole log as one timeline record: n records for the reader. */
-static __always_inline void oplog_batch(const struct tsmbpf_tdi *tdi, __u32 n)
+/*
+ * The whole log as one timeline record, n records for the reader: the
+ * header, the policy's name and the n entries, in a record of room for max
+ * entries.  The copy is one helper call of the name and the entries that
+ * are there, not the whole log: under QEMU TCG each 8 bytes copied is a
+ * few instructions of copy_from_kernel_nofault(), and most holds log 4 to
+ * 7 entries of the 16.
+ */
+static __always_inline void oplog_batch_max(const struct tsmbpf_tdi *tdi,
+					    __u32 n, const __u32 max)
 {
 	struct tsmbpf_rec_batch *b;
 	__u32 zero = 0;
 	__u64 *drops;
 
-	b = bpf_ringbuf_reserve(&timeline, sizeof(*b), 0);
+	b = bpf_ringbuf_reserve(&timeline, TSMBPF_LAT_BATCH_SIZE(max), 0);
 	if (!b)
 		goto drop;
 	b->kind = TSMBPF_REC_BATCH;
@@ -359,8 +370,10 @@ static __always_inline void oplog_batch(const struct tsmbpf_tdi *tdi, __u32 n)
 	b->bdf = tdi->bdf;
 	b->n = n;
 	b->pad = 0;
-	if (bpf_probe_read_kernel(b->policy, sizeof(b->policy) + sizeof(b->e),
-				  tdi->oplog.policy)) {
+	if (n > max)	/* it is not: for the verifier */
+		n = max;
+	if (bpf_probe_read_kernel(b->policy, sizeof(b->policy) +
+				  n * sizeof(b->e[0]), tdi->oplog.policy)) {
 		bpf_ringbuf_discard(b, 0);
 		goto drop;
 	}
@@ -370,6 +383,17 @@ drop:
 	drops = bpf_map_lookup_elem(&timeline_drops, &zero);
 	if (drops)
 		__sync_fetch_and_add(drops, n);
+}
+
+/* In a record of 4, 8 or 16 entries: the ring buffer holds more of them. */
+static __always_inline void oplog_batch(const struct tsmbpf_tdi *tdi, __u32 n)
+{
+	if (n <= 4)
+		oplog_batch_max(tdi, n, 4);
+	else if (n <= 8)
+		oplog_batch_max(tdi, n, 8);
+	else
+		oplog_batch_max(tdi, n, TSMBPF_LAT_BATCH_MAX);
 }
 
 #define OPLOG_ENTRY(i)						\

@@ -125,7 +125,10 @@ struct tsmbpf_rec {
  * record each.  The reader turns it into struct tsmbpf_rec records
  * (tsmbpf_lat_batch_rec()), which then sort by time with the others.
  * Its entries are the core's struct tsmbpf_oplog_entry, copied as they
- * are; the BPF program checks that the two layouts agree.
+ * are; the BPF program checks that the two layouts agree.  A record holds
+ * e[0] to e[n - 1] and ends there or a little after: it is
+ * TSMBPF_LAT_BATCH_SIZE(4), (8) or (16) bytes long, and a reader takes the
+ * n entries only (tsmbpf_lat_batch() in tsmbpf_lat_rec.h checks the size).
  */
 #define TSMBPF_LAT_BATCH_MAX	16	/* TSMBPF_OPLOG_MAX */
 #define TSMBPF_LAT_BATCH_BIND	0x100	/* TSMBPF_OPLOG_BIND, ACCEPT, UNBIND */
@@ -154,5 +157,10 @@ struct tsmbpf_rec_batch {
 	char	policy[TSMBPF_LAT_NAME_LEN];	/* of the in_policy entries */
 	struct tsmbpf_lat_entry e[TSMBPF_LAT_BATCH_MAX];
 };
+
+/* The size of a batch record with room for n entries. */
+#define TSMBPF_LAT_BATCH_SIZE(n)					\
+	(__builtin_offsetof(struct tsmbpf_rec_batch, e) +		\
+	 (n) * sizeof(struct tsmbpf_lat_entry))
 
 #endif /* __TSMBPF_LAT_H */

@@ -8,12 +8,34 @@
 #ifndef __TSMBPF_LAT_REC_H
 #define __TSMBPF_LAT_REC_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/types.h>
 #include <linux/tsmbpf.h>
 
 #include "tsmbpf_lat.h"
+
+/* The ring buffer record @data of @size bytes is a batch. */
+static inline bool tsmbpf_lat_is_batch(const void *data, size_t size)
+{
+	const struct tsmbpf_rec_batch *b = data;
+
+	return size >= sizeof(b->kind) && b->kind == TSMBPF_REC_BATCH;
+}
+
+/*
+ * The entries a batch of @size bytes holds: b->n, or 0 if it is too short
+ * for them (a reader skips it; the BPF program writes none such).
+ */
+static inline __u32 tsmbpf_lat_batch_n(const struct tsmbpf_rec_batch *b,
+				       size_t size)
+{
+	if (size < TSMBPF_LAT_BATCH_SIZE(0) || b->n > TSMBPF_LAT_BATCH_MAX ||
+	    size < TSMBPF_LAT_BATCH_SIZE(b->n))
+		return 0;
+	return b->n;
+}
 
 /*
  * Record i (< b->n) of a batch, as the reader sees every record: 0, or -1

@@ -91,10 +91,11 @@ static int lat_on_rec(void *ctx, void *data, size_t size)
 	const struct tsmbpf_rec_batch *b = data;
 	struct lat *lat = ctx;
 	struct tsmbpf_rec *r;
-	__u32 i;
+	__u32 i, n;
 
-	if (size >= sizeof(*b) && b->kind == TSMBPF_REC_BATCH) {
-		for (i = 0; i < b->n && i < TSMBPF_LAT_BATCH_MAX; i++) {
+	if (tsmbpf_lat_is_batch(data, size)) {
+		n = tsmbpf_lat_batch_n(b, size);
+		for (i = 0; i < n; i++) {
 			r = lat_rec_new(lat);
 			if (!r)
 				goto err_nomem;

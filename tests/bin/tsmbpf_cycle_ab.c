@@ -200,13 +200,14 @@ static int trace_rec(void *ctx, void *data, size_t size)
 {
 	const struct tsmbpf_rec_batch *b = data;
 	struct tsmbpf_rec r;
-	__u32 i;
+	__u32 i, n;
 
-	if (size < sizeof(*b) || b->kind != TSMBPF_REC_BATCH) {
+	if (!tsmbpf_lat_is_batch(data, size)) {
 		trace_records++;
 		return 0;
 	}
-	for (i = 0; i < b->n && i < TSMBPF_LAT_BATCH_MAX; i++)
+	n = tsmbpf_lat_batch_n(b, size);
+	for (i = 0; i < n; i++)
 		if (!tsmbpf_lat_batch_rec(b, i, &r))
 			trace_records++;
 	return 0;

@@ -30,6 +30,7 @@ static void entry(struct tsmbpf_rec_batch *b, __u16 what, int timed,
 int main(void)
 {
 	struct tsmbpf_rec_batch b;
+	struct tsmbpf_rec plain = { .kind = TSMBPF_REC_EJECT };
 	struct tsmbpf_rec r;
 
 	memset(&b, 0, sizeof(b));
@@ -76,6 +77,19 @@ int main(void)
 	b.n = 6;
 	ok(!tsmbpf_lat_batch_rec(&b, 5, &r) && r.ts_ns == 5000,
 	   "a state change last in the log ends with the hold");
+
+	/* the record's size: room for the n entries, as the program sizes it */
+	ok(tsmbpf_lat_is_batch(&b, TSMBPF_LAT_BATCH_SIZE(8)) &&
+	   !tsmbpf_lat_is_batch(&plain, sizeof(plain)) &&
+	   !tsmbpf_lat_is_batch(&b, 2), "a batch is told from a record by its kind");
+	ok(tsmbpf_lat_batch_n(&b, TSMBPF_LAT_BATCH_SIZE(8)) == 6 &&
+	   tsmbpf_lat_batch_n(&b, TSMBPF_LAT_BATCH_SIZE(6)) == 6 &&
+	   tsmbpf_lat_batch_n(&b, sizeof(b)) == 6, "a record with room for its entries gives them all");
+	ok(tsmbpf_lat_batch_n(&b, TSMBPF_LAT_BATCH_SIZE(5)) == 0 &&
+	   tsmbpf_lat_batch_n(&b, TSMBPF_LAT_BATCH_SIZE(0) - 1) == 0,
+	   "a record too short for its entries gives none");
+	b.n = TSMBPF_LAT_BATCH_MAX + 1;
+	ok(tsmbpf_lat_batch_n(&b, sizeof(b) + 64) == 0, "more entries than a log holds: none");
 
 	return tap_done();
 }
