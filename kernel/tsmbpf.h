@@ -14,7 +14,6 @@
 #include <linux/percpu.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
-#include <linux/timekeeping.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 #include <uapi/linux/tsmbpf.h>
@@ -222,51 +221,8 @@ struct tsmbpf_tdi {
 };
 
 void __tsmbpf_oplog_flush(struct tsmbpf_tdi *tdi);
-void __tsmbpf_oplog_start(struct tsmbpf_tdi *tdi, const char *policy);
-
-/**
- * tsmbpf_oplog_add - log a step, an operation or a state change
- * @tdi: the TDI, its lock held
- * @what: enum tsmbpf_step or enum tsmbpf_oplog_what
- * @ret: its result; a state change's new state
- * @start_ns: ktime_get_ns() at the start, 0 if the log was off then; for
- *	a state change, 0 (it takes no time, and its end is the next entry's)
- * @fw_error: a step's firmware code; a state change's old state
- * @policy: the name of the policy that ran it, NULL for the native
- *	sequence; valid for the call only, so it is copied
- *
- * Inline: it runs for every entry while the log is traced, and a call and
- * its return cost about what the stores do.  The rarer work, a full log
- * or another policy's, is __tsmbpf_oplog_start()'s.
- */
-static inline void tsmbpf_oplog_add(struct tsmbpf_tdi *tdi, u32 what, int ret,
-				    u64 start_ns, u32 fw_error,
-				    const char *policy)
-{
-	struct tsmbpf_oplog *log = &tdi->oplog;
-	struct tsmbpf_oplog_entry *e;
-
-	lockdep_assert_held(&tdi->lock);
-	if (unlikely(log->n == TSMBPF_OPLOG_MAX ||
-		     (policy && log->policy_id != policy)))
-		__tsmbpf_oplog_start(tdi, policy);
-	e = &log->e[log->n++];
-	e->what = what;
-	e->timed = start_ns != 0;
-	e->in_policy = !!policy;
-	e->fw_error = fw_error;
-	if (what == TSMBPF_OPLOG_STATE) {
-		e->ret = 0;
-		e->arg = ret;
-		e->end_ns = 0;
-		e->ns = 0;
-		return;
-	}
-	e->ret = ret;
-	e->arg = 0;
-	e->end_ns = ktime_get_ns();
-	e->ns = start_ns ? e->end_ns - start_ns : 0;
-}
+void tsmbpf_oplog_add(struct tsmbpf_tdi *tdi, u32 what, int ret,
+		      u64 start_ns, u32 fw_error, const char *policy);
 
 /* Hand @tdi's latency log over, if it holds anything. */
 static inline void tsmbpf_oplog_flush(struct tsmbpf_tdi *tdi)

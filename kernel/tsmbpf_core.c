@@ -185,16 +185,25 @@ void __tsmbpf_oplog_flush(struct tsmbpf_tdi *tdi)
 }
 EXPORT_SYMBOL_GPL(__tsmbpf_oplog_flush);
 
-/*
- * Start a log for @policy's entries (NULL: the native sequence's): a full
- * log, or one that holds another policy's, is handed over first.  The
- * name is copied, as it is valid for the call only.
+/**
+ * tsmbpf_oplog_add - log a step, an operation or a state change
+ * @tdi: the TDI, its lock held
+ * @what: enum tsmbpf_step or enum tsmbpf_oplog_what
+ * @ret: its result; a state change's new state
+ * @start_ns: ktime_get_ns() at the start, 0 if the log was off then; for
+ *	a state change, 0 (it takes no time, and its end is the next entry's)
+ * @fw_error: a step's firmware code; a state change's old state
+ * @policy: the name of the policy that ran it, NULL for the native
+ *	sequence; valid for the call only, so it is copied
  */
-void __tsmbpf_oplog_start(struct tsmbpf_tdi *tdi, const char *policy)
+void tsmbpf_oplog_add(struct tsmbpf_tdi *tdi, u32 what, int ret,
+		      u64 start_ns, u32 fw_error, const char *policy)
 {
 	struct tsmbpf_oplog *log = &tdi->oplog;
+	struct tsmbpf_oplog_entry *e;
 
 	lockdep_assert_held(&tdi->lock);
+	/* one policy name per log: another policy's entry starts a new one */
 	if (log->n == TSMBPF_OPLOG_MAX ||
 	    (policy && log->policy_id && log->policy_id != policy))
 		__tsmbpf_oplog_flush(tdi);
@@ -202,8 +211,23 @@ void __tsmbpf_oplog_start(struct tsmbpf_tdi *tdi, const char *policy)
 		log->policy_id = policy;
 		strscpy(log->policy, policy, sizeof(log->policy));
 	}
+	e = &log->e[log->n++];
+	e->what = what;
+	e->timed = start_ns != 0;
+	e->in_policy = !!policy;
+	e->fw_error = fw_error;
+	if (what == TSMBPF_OPLOG_STATE) {
+		e->ret = 0;
+		e->arg = ret;
+		e->end_ns = 0;
+		e->ns = 0;
+		return;
+	}
+	e->ret = ret;
+	e->arg = 0;
+	e->end_ns = ktime_get_ns();
+	e->ns = start_ns ? e->end_ns - start_ns : 0;
 }
-EXPORT_SYMBOL_GPL(__tsmbpf_oplog_start);
 
 /**
  * tsmbpf_step - perform one step of bind or unbind on @tdi
