@@ -56,7 +56,11 @@
 #      translates those pages again on their next run, a cost real CPUs do
 #      not have that otherwise lands on every traced pass and on half the
 #      untraced ones (it had put the paired ratios 0.02 to 0.2 above the
-#      ratio of medians)
+#      ratio of medians); and an A/A control (-H -c): every tracing
+#      program but the one that runs in a cycle (lat_oplog) attached
+#      around the "traced" passes, the same attach, detach and text
+#      rewriting with nothing traced, whose ratio shows what the method
+#      itself adds (it should be 1)
 #   f. tsmctl serve with 4,096 TDIs that each ran one bind+accept+unbind:
 #      ms per scrape (GET /metrics), with the per-TDI histograms and with
 #      --no-tdi, the body's bytes and samples; an absolute time, no ratio
@@ -646,16 +650,17 @@ bench_vfio() {
 # ------------------------------------------------ e. latency tracing --
 
 bench_trace() {
-	local plat lat pairs t0 r j n p ratio pr mode m inv unit
+	local plat lat pairs t0 r j n p ratio pr mode m inv unit order
 	local -a args rows=()
-	# per mode (hist, timeline): space-separated figures of the rounds
+	# per mode (hist, timeline, control): space-separated figures of the rounds
 	local -A TN TP TR TPR TC TRECS
 	say "== e. bind+accept+unbind cycle, $CYCLE_TDIS TDIs, native, the latency tracing programs"
 	say "   attached around alternate passes (tsmbpf_cycle_ab -t, ABBA), at ${TRACE_US// /, } us of"
 	say "   emulated firmware latency per call, in both modes: histograms only (-H: what"
 	say "   tsmctl top and tsmctl serve attach) and histograms + timeline (-L: tsmctl trace, read"
-	say "   live by a polling thread); each round runs both, in alternating order; each pass"
-	say "   starts with one untimed cycle (-W 1).  The firmware latency busy-waits"
+	say "   live by a polling thread), and an A/A control (-H -c: every program attached but"
+	say "   lat_oplog, the one a cycle runs; it should read 1); each round runs the three, in"
+	say "   turning order; each pass starts with one untimed cycle (-W 1).  The firmware latency busy-waits"
 	say "   (latency_spin=1, as a SEAMCALL or an RMI call runs on the calling CPU): a sleep's"
 	say "   wake-up under TCG adds more noise than the overhead measured"
 	echo 1 >"$SPIN"
@@ -666,12 +671,22 @@ bench_trace() {
 	echo "$lat" >"$LATENCY"
 	for plat in tdx sev-tio cca; do
 		t0=$SECONDS
-		TN=() TP=() TR=() TPR=() TC=() TRECS=([hist]=0 [timeline]=0)
+		TN=() TP=() TR=() TPR=() TC=() TRECS=([hist]=0 [timeline]=0 [control]=0)
 		cycle_run "$plat" 2 native # warm-up
 		for ((r = 1; r <= TRACE_ROUNDS; r++)); do
-			for m in $( ((r % 2)) && echo hist timeline || echo timeline hist); do
+			# each mode first, second and third in turn
+			case $((r % 3)) in
+			1) order="hist timeline control" ;;
+			2) order="timeline control hist" ;;
+			0) order="control hist timeline" ;;
+			esac
+			for m in $order; do
 				args=(-t -W 1)
-				if [ "$m" = hist ]; then args+=(-H); else args+=(-L); fi
+				case $m in
+				hist) args+=(-H) ;;
+				timeline) args+=(-L) ;;
+				control) args+=(-H -c) ;;
+				esac
 				j=$(tsmbpf_cycle_ab "${args[@]}" -p "$plat" -n $CYCLE_TDIS -r "$pairs") ||
 					die "tsmbpf_cycle_ab ${args[*]} -p $plat failed: $j"
 				jv "$j" native_ns && n=$REPLY
@@ -687,11 +702,12 @@ bench_trace() {
 		# records per cycle: what the latency log holds, in both modes
 		# shellcheck disable=SC2086 # the lists split into their figures
 		inv=$(median ${TC[timeline]})
-		for m in hist timeline; do
+		for m in hist timeline control; do
 			# shellcheck disable=SC2086
 			n=$(median ${TN[$m]}) p=$(median ${TP[$m]}) ratio=$(median ${TR[$m]}) pr=$(median ${TPR[$m]})
 			mode=histograms unit="record"
 			[ "$m" = timeline ] && mode=histograms+timeline
+			[ "$m" = control ] && mode=control
 			rows+=("$(printf '{"platform":"%s","latency_us":%s,"mode":"%s","tdis":%s,"rounds":%s,"pairs":%s,"untraced_ns":%s,"traced_ns":%s,"ratio":%s,"paired_ratio":%s,"records":%s,"hits_per_cycle":%s,"ns_per_hit":%s,"target_ratio":%s}' \
 				"$plat" "$lat" "$mode" $CYCLE_TDIS "$TRACE_ROUNDS" "$pairs" "$n" "$p" "$ratio" \
 				"$pr" "${TRECS[$m]}" "$inv" "$(fmt '%.0f' "($p - $n) / $inv")" "$TARGET_TRACE")")
@@ -867,10 +883,11 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 	     ["target" | lpad(7)] + ["" | rpad(4)] + ["paired" | lpad(8)] + ["ns/hit" | lpad(7)] +
 	     ["records" | lpad(9)]),
 	 ($tr.trace[] |
-	  row("\(.platform), fw \(.latency_us) us, \(if .mode == "histograms" then "hist" elif .mode then "hist+timeline" else "native" end)";
+	  row("\(.platform), fw \(.latency_us) us, \(if .mode == "histograms" then "hist" elif .mode == "control" then "A/A control" elif .mode then "hist+timeline" else "native" end)";
 	      [(.untraced_ns, .traced_ns) | num | lpad(10)] + [.traced_ns - .untraced_ns | num | lpad(8)] +
-	      [(.ratio | fixed(3)) + "x" | lpad(8)] + ["<= \(.target_ratio)" | lpad(7)] +
-	      [.target_ratio as $t | .ratio | verdict($t) | rpad(4)] +
+	      [(.ratio | fixed(3)) + "x" | lpad(8)] +
+	      (if .mode == "control" then ["~ 1" | lpad(7)] + ["" | rpad(4)]
+	       else ["<= \(.target_ratio)" | lpad(7)] + [.target_ratio as $t | .ratio | verdict($t) | rpad(4)] end) +
 	      [(.paired_ratio | fixed(3)) + "x" | lpad(8)] + [.ns_per_hit | num | lpad(7)] +
 	      [.records | num | lpad(9)]))
 	 end),

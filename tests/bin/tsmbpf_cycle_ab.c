@@ -4,7 +4,7 @@
  * against the native fallback, interleaved finely enough that a noisy,
  * shared machine affects both alike.
  *
- *   tsmbpf_cycle_ab -p PLATFORM {POLICY.bpf.o [-c] | -t [-H | -L]} [-n TDIS] [-r PAIRS]
+ *   tsmbpf_cycle_ab -p PLATFORM {POLICY.bpf.o [-c] | -t [-H [-c] | -L]} [-n TDIS] [-r PAIRS]
  *                   [-g PASSES] [-w MS] [-W CYCLES] [-b BUS]
  *
  * Loads POLICY once (libbpf; one struct_ops map that serves PLATFORM), makes
@@ -37,7 +37,9 @@
  *
  * -c makes an A/A control: POLICY must serve another platform than
  * PLATFORM, so both modes run the native sequence and only the attach and
- * detach around the "policy" passes differ; the ratio should be 1.
+ * detach around the "policy" passes differ; the ratio should be 1.  With
+ * -t -H, -c attaches every tracing program but the one that runs in a
+ * cycle (lat_oplog) around the "traced" passes: the control of -t.
  *
  * Prints one JSON object: the median ns per cycle of each mode and their
  * ratio, the median ratio of the two passes of each pair, the means, the
@@ -213,6 +215,46 @@ static int trace_rec(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * -t -H -c: an A/A control of the tracing programs.  Every program but
+ * lat_oplog, the one that runs on each hold of a TDI's lock, is attached
+ * around the "traced" passes: the same attach and detach, the same
+ * kernel text rewritten (the other tracepoints' static keys), and nothing
+ * run in a cycle.  The ratio should be 1.
+ */
+static struct bpf_link *control_links[32];
+static int nr_control_links;
+
+static void lat_detach_control(void)
+{
+	while (nr_control_links)
+		bpf_link__destroy(control_links[--nr_control_links]);
+}
+
+static int lat_attach_control(struct tsmbpf_lat *lat)
+{
+	struct bpf_program *p;
+	struct bpf_link *l;
+
+	bpf_object__for_each_program(p, lat->obj) {
+		if (!bpf_program__autoload(p) ||
+		    !strcmp(bpf_program__name(p), "lat_oplog"))
+			continue;
+		if (nr_control_links == (int)(sizeof(control_links) / sizeof(control_links[0]))) {
+			errno = E2BIG;
+			goto err;
+		}
+		l = bpf_program__attach(p);
+		if (!l)
+			goto err;
+		control_links[nr_control_links++] = l;
+	}
+	return 0;
+err:
+	lat_detach_control();
+	return -1;
+}
+
 static volatile int reader_stop;
 
 /*
@@ -334,15 +376,15 @@ int main(int argc, char **argv)
 			bus = strtol(optarg, NULL, 0);
 			break;
 		default:
-			printf("usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t [-H | -L]} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-W CYCLES] [-b BUS]\n",
+			printf("usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t [-H [-c] | -L]} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-W CYCLES] [-b BUS]\n",
 			       argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
 	}
-	if (plat < 0 || argc - optind != !trace || (trace && control) || (hist_only && !trace) || (live && (!trace || hist_only)) || n < 1 || n > 256 || pairs < 1 ||
+	if (plat < 0 || argc - optind != !trace || (trace && control && !hist_only) || (hist_only && !trace) || (live && (!trace || hist_only)) || n < 1 || n > 256 || pairs < 1 ||
 	    pairs > 100000 || group < 1 || group > 1000 || wait_ms < 0 || warm < 0 || warm > 1000 ||
 	    bus < 0 || bus > 0xff) {
-		fprintf(stderr, "usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t [-H | -L]} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-W CYCLES] [-b BUS]\n",
+		fprintf(stderr, "usage: %s -p tdx|sev-tio|cca {POLICY.bpf.o [-c] | -t [-H [-c] | -L]} [-n TDIS] [-r PAIRS] [-g PASSES] [-w MS] [-W CYCLES] [-b BUS]\n",
 			argv[0]);
 		return 2;
 	}
@@ -465,7 +507,8 @@ open_dev:
 
 			if (pol && trace) {
 				t0 = now_ns();
-				if (tsmbpf_lat__attach(lat)) {
+				if (control ? lat_attach_control(lat) :
+					      tsmbpf_lat__attach(lat)) {
 					fprintf(stderr, "attach: %s\n",
 						strerror(errno));
 					goto out;
@@ -511,7 +554,10 @@ open_dev:
 			}
 			if (pol && trace) {
 				t0 = now_ns();
-				tsmbpf_lat__detach(lat);
+				if (control)
+					lat_detach_control();
+				else
+					tsmbpf_lat__detach(lat);
 				if (k >= 0)
 					detach_ns[k] = now_ns() - t0;
 				if (!live && ring_buffer__consume(rb) < 0) {
