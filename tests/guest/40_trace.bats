@@ -44,15 +44,11 @@ teardown() {
 # $T/NAME.out, stderr in $T/NAME.err; returns once the programs are
 # attached.  The pid is in TRACE_PID.
 trace_start() {
-	local name=$1 i
+	local name=$1
 	shift
 	tsmctl "$@" >"$T/$name.out" 2>"$T/$name.err" 3>&- &
 	TRACE_PID=$!
-	for ((i = 0; i < 300; i++)); do
-		grep -q '^Tracing tsmbpf' "$T/$name.err" && return 0
-		kill -0 "$TRACE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	tsmbpf_tracer_wait "$TRACE_PID" "$T/$name.err" && return 0
 	cat "$T/$name.err" >&2
 	fail "tsmctl $* did not start"
 }

@@ -152,6 +152,19 @@ tsmbpf_unload_all() {
 	[ "$bad" = 0 ]
 }
 
+# tsmbpf_tracer_wait PID ERR: until the `tsmctl trace` of PID says on its
+# stderr (the file ERR) that its programs are attached; 1 if it exits
+# first or takes more than 30 s
+tsmbpf_tracer_wait() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		grep -q '^Tracing tsmbpf' "$2" && return 0
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q '^Tracing tsmbpf' "$2"
+}
+
 # tsmbpf_trace_keepers_start: before tracers are attached and detached
 # while other CPUs run the traced code, hold two probes on every tsmbpf
 # tracepoint: ftrace's on the trace events and two keeper tracers
@@ -164,19 +177,14 @@ tsmbpf_unload_all() {
 # a few dozen patches of a site a cycle loop runs.  The keepers' PIDs are
 # in TRACE_KEEPERS; tsmbpf_trace_keepers_stop ends them.
 tsmbpf_trace_keepers_start() {
-	local k i err
+	local k err
 	TRACE_KEEPERS=()
 	echo 1 >/sys/kernel/tracing/events/tsmbpf/enable
 	for k in 1 2; do
 		err=$BATS_TEST_TMPDIR/keeper$k.err
 		tsmctl trace --duration 3600 >/dev/null 2>"$err" 3>&- &
 		TRACE_KEEPERS+=("$!")
-		for ((i = 0; i < 300; i++)); do
-			grep -q '^Tracing tsmbpf' "$err" && break
-			kill -0 "$!" 2>/dev/null || break
-			sleep 0.1
-		done
-		if ! grep -q '^Tracing tsmbpf' "$err"; then
+		if ! tsmbpf_tracer_wait "$!" "$err"; then
 			echo "keeper tracer $k did not start: $(cat "$err")" >&2
 			return 1
 		fi
