@@ -345,11 +345,11 @@ _Static_assert(__builtin_offsetof(struct tsmbpf_oplog, e) -
 
 /*
  * The whole log as one timeline record, n records for the reader: the
- * header, the policy's name and the n entries, in a record of room for max
- * entries.  The copy is one helper call of the name and the entries that
- * are there, not the whole log: under QEMU TCG each 8 bytes copied is a
- * few instructions of copy_from_kernel_nofault(), and most holds log 4 to
- * 7 entries of the 16.
+ * header, the policy's name and the n entries, in a record with room for
+ * max entries.  The copy is one helper call of the name and the entries
+ * that are there, not the whole log: each 8 bytes copied is a few
+ * instructions of copy_from_kernel_nofault(), and most holds log 4 to 7
+ * entries of the 16.
  */
 static __always_inline void oplog_batch_max(const struct tsmbpf_tdi *tdi,
 					    __u32 n, const __u32 max)

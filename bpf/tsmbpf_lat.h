@@ -128,7 +128,7 @@ struct tsmbpf_rec {
  * are; the BPF program checks that the two layouts agree.  A record holds
  * e[0] to e[n - 1] and ends there or a little after: it is
  * TSMBPF_LAT_BATCH_SIZE(4), (8) or (16) bytes long, and a reader takes the
- * n entries only (tsmbpf_lat_batch() in tsmbpf_lat_rec.h checks the size).
+ * n entries only (tsmbpf_lat_batch_n() in tsmbpf_lat_rec.h checks the size).
  */
 #define TSMBPF_LAT_BATCH_MAX	16	/* TSMBPF_OPLOG_MAX */
 #define TSMBPF_LAT_BATCH_BIND	0x100	/* TSMBPF_OPLOG_BIND, ACCEPT, UNBIND */
