@@ -215,46 +215,6 @@ static int trace_rec(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/*
- * -t -H -c: an A/A control of the tracing programs.  Every program but
- * lat_oplog, the one that runs on each hold of a TDI's lock, is attached
- * around the "traced" passes: the same attach and detach, the same
- * kernel text rewritten (the other tracepoints' static keys), and nothing
- * run in a cycle.  The ratio should be 1.
- */
-static struct bpf_link *control_links[32];
-static int nr_control_links;
-
-static void lat_detach_control(void)
-{
-	while (nr_control_links)
-		bpf_link__destroy(control_links[--nr_control_links]);
-}
-
-static int lat_attach_control(struct tsmbpf_lat *lat)
-{
-	struct bpf_program *p;
-	struct bpf_link *l;
-
-	bpf_object__for_each_program(p, lat->obj) {
-		if (!bpf_program__autoload(p) ||
-		    !strcmp(bpf_program__name(p), "lat_oplog"))
-			continue;
-		if (nr_control_links == (int)(sizeof(control_links) / sizeof(control_links[0]))) {
-			errno = E2BIG;
-			goto err;
-		}
-		l = bpf_program__attach(p);
-		if (!l)
-			goto err;
-		control_links[nr_control_links++] = l;
-	}
-	return 0;
-err:
-	lat_detach_control();
-	return -1;
-}
-
 static volatile int reader_stop;
 
 /*
@@ -417,6 +377,14 @@ int main(int argc, char **argv)
 		 * the smallest ring buffer.
 		 */
 		tsmbpf_lat_set_mode(lat, !hist_only);
+		/*
+		 * -c, the A/A control: every program attached but lat_oplog,
+		 * the one that runs on each hold of a TDI's lock: the same
+		 * attach, detach and kernel text rewritten (the other
+		 * tracepoints' static keys), nothing run in a cycle.
+		 */
+		if (control)
+			bpf_program__set_autoattach(lat->progs.lat_oplog, false);
 		if (tsmbpf_lat_set_ring(lat, hist_only ? sysconf(_SC_PAGESIZE) :
 						   256 * 1024)) {
 			fprintf(stderr, "tsmbpf_lat: sizing the ring buffer failed\n");
@@ -507,8 +475,7 @@ open_dev:
 
 			if (pol && trace) {
 				t0 = now_ns();
-				if (control ? lat_attach_control(lat) :
-					      tsmbpf_lat__attach(lat)) {
+				if (tsmbpf_lat__attach(lat)) {
 					fprintf(stderr, "attach: %s\n",
 						strerror(errno));
 					goto out;
@@ -554,10 +521,7 @@ open_dev:
 			}
 			if (pol && trace) {
 				t0 = now_ns();
-				if (control)
-					lat_detach_control();
-				else
-					tsmbpf_lat__detach(lat);
+				tsmbpf_lat__detach(lat);
 				if (k >= 0)
 					detach_ns[k] = now_ns() - t0;
 				if (!live && ring_buffer__consume(rb) < 0) {
