@@ -650,10 +650,13 @@ bench_vfio() {
 # ------------------------------------------------ e. latency tracing --
 
 bench_trace() {
-	local plat lat pairs t0 r j n p ratio pr mode m inv unit order
+	local plat lat pairs t0 r j n p ratio pr mode m inv order
 	local -a args rows=()
 	# per mode (hist, timeline, control): space-separated figures of the rounds
 	local -A TN TP TR TPR TC TRECS
+	# each mode's tsmbpf_cycle_ab options and its name in the figures
+	local -A MODE_ARGS=([hist]="-H" [timeline]="-L" [control]="-H -c")
+	local -A MODE_NAME=([hist]=histograms [timeline]=histograms+timeline [control]=control)
 	say "== e. bind+accept+unbind cycle, $CYCLE_TDIS TDIs, native, the latency tracing programs"
 	say "   attached around alternate passes (tsmbpf_cycle_ab -t, ABBA), at ${TRACE_US// /, } us of"
 	say "   emulated firmware latency per call, in both modes: histograms only (-H: what"
@@ -681,12 +684,8 @@ bench_trace() {
 			0) order="control hist timeline" ;;
 			esac
 			for m in $order; do
-				args=(-t -W 1)
-				case $m in
-				hist) args+=(-H) ;;
-				timeline) args+=(-L) ;;
-				control) args+=(-H -c) ;;
-				esac
+				# shellcheck disable=SC2206 # the options split
+				args=(-t -W 1 ${MODE_ARGS[$m]})
 				j=$(tsmbpf_cycle_ab "${args[@]}" -p "$plat" -n $CYCLE_TDIS -r "$pairs") ||
 					die "tsmbpf_cycle_ab ${args[*]} -p $plat failed: $j"
 				jv "$j" native_ns && n=$REPLY
@@ -705,13 +704,11 @@ bench_trace() {
 		for m in hist timeline control; do
 			# shellcheck disable=SC2086
 			n=$(median ${TN[$m]}) p=$(median ${TP[$m]}) ratio=$(median ${TR[$m]}) pr=$(median ${TPR[$m]})
-			mode=histograms unit="record"
-			[ "$m" = timeline ] && mode=histograms+timeline
-			[ "$m" = control ] && mode=control
+			mode=${MODE_NAME[$m]}
 			rows+=("$(printf '{"platform":"%s","latency_us":%s,"mode":"%s","tdis":%s,"rounds":%s,"pairs":%s,"untraced_ns":%s,"traced_ns":%s,"ratio":%s,"paired_ratio":%s,"records":%s,"hits_per_cycle":%s,"ns_per_hit":%s,"target_ratio":%s}' \
 				"$plat" "$lat" "$mode" $CYCLE_TDIS "$TRACE_ROUNDS" "$pairs" "$n" "$p" "$ratio" \
 				"$pr" "${TRECS[$m]}" "$inv" "$(fmt '%.0f' "($p - $n) / $inv")" "$TARGET_TRACE")")
-			say "   median: $plat $lat us, $mode: untraced $n ns, traced $p ns per cycle: ${ratio}x, paired ${pr}x (target <= $TARGET_TRACE); $(fmt '%.0f' "($p - $n) / $inv") ns per $unit ($inv per cycle); ${TRECS[$m]} records"
+			say "   median: $plat $lat us, $mode: untraced $n ns, traced $p ns per cycle: ${ratio}x, paired ${pr}x (target <= $TARGET_TRACE); $(fmt '%.0f' "($p - $n) / $inv") ns per record ($inv per cycle); ${TRECS[$m]} records"
 		done
 		say "   [$((SECONDS - t0)) s]"
 	done
