@@ -10,6 +10,10 @@
 #                                (make bench passes the console logs, which
 #                                hold a "BENCH-JSON {...}" line each)
 #   bench.sh json LOG|JSON...    host side: the runs as one JSON document
+#   bench.sh host-calib TSMBPF_CALIB
+#                                host side: tsmbpf_calib's figures on the
+#                                host as a BENCH-JSON line, a run for the
+#                                summary (section e's guest/host factor)
 #
 #   a. secure page table, in kernel (/sys/kernel/debug/tsmbpf/spt_bench):
 #      ns per entry of map+unmap with 4 KiB and 2 MiB leaves against a raw
@@ -49,7 +53,7 @@
 #      state change each; in both modes the program runs once per hold of
 #      a TDI's lock, on its latency log, and the timeline takes the log as
 #      one ring buffer record, so it is the cost per thing logged); the firmware latency
-#      busy-waits (tsmbpf_emu latency_spin=1), so the 20 us rows add 20 us
+#      busy-waits (tsmbpf_emu latency_spin=1), so the 20 and 100 us rows add that
 #      of CPU per call and no wake-up noise; each pass, traced or not, starts
 #      with one untimed cycle (-W 1): attaching and detaching flip the
 #      tracepoints' static keys, which rewrites kernel text, and QEMU TCG
@@ -60,7 +64,12 @@
 #      program but the one that runs in a cycle (lat_oplog) attached
 #      around the "traced" passes, the same attach, detach and text
 #      rewriting with nothing traced, whose ratio shows what the method
-#      itself adds (it should be 1)
+#      itself adds (it should be 1); first, tsmbpf_calib's ns per
+#      iteration of three loops (a clock read, a log2 histogram add, an
+#      indirect call), which make bench also runs on the host before the
+#      guest boots: the summary divides the two, the factor by which the
+#      guest's CPU work is slower while the emulated firmware's latency is
+#      wall-clock time
 #   f. tsmctl serve with 4,096 TDIs that each ran one bind+accept+unbind:
 #      ms per scrape (GET /metrics), with the per-TDI histograms and with
 #      --no-tdi, the body's bytes and samples; an absolute time, no ratio
@@ -84,8 +93,8 @@
 # BENCH_VFIO_ROUNDS (7, section d), BENCH_VFIO_EVENTS (20 resets per run),
 # BENCH_VFIO_EVENTS_FAST (50 MSE writes per run), BENCH_TRACE_ROUNDS (7,
 # section e), BENCH_TRACE_PAIRS (100 pairs of passes per run at 0 us),
-# BENCH_TRACE_PAIRS_SLOW (30, at 20 us), BENCH_TRACE_US ("0 20", the
-# firmware latencies of section e, in us).
+# BENCH_TRACE_PAIRS_SLOW (30, at 20 and 100 us), BENCH_TRACE_US ("0 20
+# 100", the firmware latencies of section e, in us).
 #
 # Under TCG every process start costs ~0.1 s (jq ~0.7 s): the loops parse
 # JSON and read sysfs in bash, and the table is one jq program.
@@ -127,7 +136,7 @@ VFIO_EVENTS_FAST=${BENCH_VFIO_EVENTS_FAST:-50}
 TRACE_ROUNDS=${BENCH_TRACE_ROUNDS:-7}
 TRACE_PAIRS=${BENCH_TRACE_PAIRS:-100}
 TRACE_PAIRS_SLOW=${BENCH_TRACE_PAIRS_SLOW:-30}
-TRACE_US=${BENCH_TRACE_US:-0 $SLOW_US}
+TRACE_US=${BENCH_TRACE_US:-0 $SLOW_US 100}
 
 # Targets: (4 KiB map+unmap)/raw store, policy/native cycle time
 TARGET_SPT=3
@@ -649,6 +658,19 @@ bench_vfio() {
 
 # ------------------------------------------------ e. latency tracing --
 
+# calib: tsmbpf_calib's figures into CALIB_JSON, each the lower of this
+# run's and the last one's (before and after section e: another process
+# on the shared machine only ever slows a round down)
+calib() {
+	local j
+	j=$(tsmbpf_calib) || die "tsmbpf_calib failed: $j"
+	say "   this guest's CPU, ns per iteration (tsmbpf_calib): $j"
+	[ "$CALIB_JSON" = null ] || j=$(jq -c --argjson b "$CALIB_JSON" \
+		'with_entries(if (.key | endswith("_ns")) then .value = ([.value, $b[.key]] | min) else . end)' \
+		<<<"$j") || die "bad JSON from tsmbpf_calib: $j"
+	CALIB_JSON=$j
+}
+
 bench_trace() {
 	local plat lat pairs t0 r j n p ratio pr mode m inv order
 	local -a args rows=()
@@ -666,6 +688,7 @@ bench_trace() {
 	say "   turning order; each pass starts with one untimed cycle (-W 1).  The firmware latency busy-waits"
 	say "   (latency_spin=1, as a SEAMCALL or an RMI call runs on the calling CPU): a sleep's"
 	say "   wake-up under TCG adds more noise than the overhead measured"
+	calib
 	echo 1 >"$SPIN"
 	# shellcheck disable=SC2086 # a list of latencies
 	for lat in $TRACE_US; do
@@ -715,6 +738,7 @@ bench_trace() {
 	done
 	echo 0 >"$LATENCY"
 	echo 0 >"$SPIN"
+	calib
 	TRACE_JSON="[$(
 		IFS=,
 		echo "${rows[*]}"
@@ -827,6 +851,7 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 . as $runs | [$runs[] | select(.cycle)][0] as $cy | [$runs[] | select(.swap)][0] as $sw |
 [$runs[] | select(.vfio)][0] as $vf | [$runs[] | select(.spt)][0] as $sp |
 [$runs[] | select(.trace)][0] as $tr |
+[$runs[] | select(.host_calib)][0].host_calib as $hc | [$runs[] | select(.calib)][0].calib as $gc |
 [
 	("=" * 100),
 	" tsmbpf bench summary: QEMU TCG, medians over interleaved rounds",
@@ -887,6 +912,24 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 	       else ["<= \(.target_ratio)" | lpad(7)] + [.target_ratio as $t | .ratio | verdict($t) | rpad(4)] end) +
 	      [(.paired_ratio | fixed(3)) + "x" | lpad(8)] + [.ns_per_hit | num | lpad(7)] +
 	      [.records | num | lpad(9)]))
+	 end),
+	(if $gc == null then empty else
+	 "",
+	 row("the same code, ns per iteration";
+	     ["host", "guest" | lpad(10)] + ["guest/host" | lpad(11)]),
+	 (["clock", "clock_gettime (vDSO)"], ["hist", "log2 histogram add"], ["call", "indirect call"]) as [$k, $l] |
+	 ($k + "_ns") as $f |
+	 row("\($l)"; [($hc[$f] // null, $gc[$f]) | fixed(2) | lpad(10)] +
+		      [if $hc == null then "-" else ($gc[$f] / $hc[$f] | fixed(1)) + "x" end | lpad(11)])
+	 end),
+	(if $gc == null or $hc == null or $tr == null then empty else
+	 ([$gc.clock_ns / $hc.clock_ns, $gc.hist_ns / $hc.hist_ns, $gc.call_ns / $hc.call_ns] |
+	  [min, max]) as [$lo, $hi] |
+	 " The emulated firmware'"'"'s latency is wall-clock time, the guest'"'"'s code \($lo | fixed(1))x to \($hi | fixed(1))x",
+	 " slower than the host'"'"'s: fw L us weighs the tracing as firmware calls of L / \($hi | fixed(1)) to",
+	 " L / \($lo | fixed(1)) us would on the host'"'"'s CPU: " +
+	 ([$tr.trace[].latency_us] | unique | map(select(. > 0)) |
+	  map("\(.) us ~ \(. / $hi | fixed(1)) to \(. / $lo | fixed(1)) us") | join(", ")) + "."
 	 end),
 	(if $sw == null then empty else
 	 "",
@@ -989,13 +1032,20 @@ main() {
 		print_table "${RUNS[@]}"
 		return
 		;;
+	host-calib)
+		# on the host: tsmbpf_calib as a run of its own, for the summary
+		[ $# = 2 ] || die "usage: bench.sh host-calib TSMBPF_CALIB"
+		json=$("$2") || die "$2 failed"
+		printf 'BENCH-JSON {"mode":"host","host_calib":%s}\n' "$json"
+		return
+		;;
 	json)
 		shift
 		read_runs "$@"
 		printf '%s\n' "${RUNS[@]}" | jq -s '{ runs: . }'
 		return
 		;;
-	*) die "usage: bench.sh [all|spt|cycle|swap|vfio|trace|scrape] | bench.sh summary|json LOG|JSON..." ;;
+	*) die "usage: bench.sh [all|spt|cycle|swap|vfio|trace|scrape] | bench.sh summary|json LOG|JSON... | bench.sh host-calib TSMBPF_CALIB" ;;
 	esac
 	for n in "$ROUNDS" "$CYCLE_ROUNDS" "$CYCLE_PAIRS" "$CYCLE_PAIRS_SLOW" \
 		"$SWAPS" "$SPT_MB" "$SPT_ITERS" "$CYCLE_ITERS" "$CYCLE_ITERS_SLOW" \
@@ -1012,17 +1062,17 @@ main() {
 	say "tsmbpf bench ($mode): kernel $(uname -r), $(nproc) CPUs, init_on_alloc=$INIT_ON_ALLOC"
 	say
 	SPT_JSON=null CYCLE_JSON=null SWAP_JSON=null VFIO_JSON=null TRACE_JSON=null
-	SCRAPE_JSON=null
+	SCRAPE_JSON=null CALIB_JSON=null
 	case $mode in all | spt) bench_spt ;; esac
 	case $mode in all | cycle) bench_cycle ;; esac
 	case $mode in all | swap) bench_swap ;; esac
 	case $mode in all | vfio) bench_vfio ;; esac
 	case $mode in all | trace) bench_trace ;; esac
 	case $mode in all | scrape) bench_scrape ;; esac
-	json=$(printf '{"mode":"%s","kernel":"%s","init_on_alloc":%s,"rounds":%s,"cycle_rounds":%s,"seconds":%s,"spt":%s,"cycle":%s,"swap":%s,"vfio":%s,"trace":%s,"scrape":%s}' \
+	json=$(printf '{"mode":"%s","kernel":"%s","init_on_alloc":%s,"rounds":%s,"cycle_rounds":%s,"seconds":%s,"spt":%s,"cycle":%s,"swap":%s,"vfio":%s,"trace":%s,"scrape":%s,"calib":%s}' \
 		"$mode" "$(uname -r)" "$INIT_ON_ALLOC" "$ROUNDS" "$CYCLE_ROUNDS" \
 		$((SECONDS - t0)) "$SPT_JSON" "$CYCLE_JSON" "$SWAP_JSON" "$VFIO_JSON" "$TRACE_JSON" \
-		"$SCRAPE_JSON")
+		"$SCRAPE_JSON" "$CALIB_JSON")
 	jq 'with_entries(select(.value != null))' <<<"$json" >"$OUT" ||
 		die "bad JSON: $json"
 	json=$(jq -c . "$OUT")
