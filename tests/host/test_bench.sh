@@ -16,20 +16,8 @@ BENCH=$TOP/tests/bench.sh
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-n=0
-failed=0
-
-# ok STATUS DESC [DETAIL]: one TAP line; STATUS 0 passes.
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		[ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/#   /'
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=tests/host/tap.bash
+. "$(dirname "$0")/tap.bash"
 
 # ------------------------------------------------------- tsmbpf_calib --
 

@@ -20,20 +20,8 @@ DASH=$TOP/dashboards/tsmbpf-grafana.json
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-n=0
-failed=0
-
-# ok STATUS DESC [DETAIL]: one TAP line.
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		[ -z "${3:-}" ] || printf '%s\n' "$3" | head -n 20 | sed 's/^/#   /'
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=tests/host/tap.bash
+. "$(dirname "$0")/tap.bash"
 
 command -v promtool >/dev/null
 ok $? "promtool is installed (make deps: Debian package prometheus)"

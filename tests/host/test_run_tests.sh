@@ -23,20 +23,8 @@ trap 'rm -rf "$TMP"' EXIT
 # shellcheck source=scripts/tap-count.sh
 . "$LIB"
 
-n=0
-failed=0
-
-# ok STATUS DESC [DETAIL]: one TAP line; STATUS 0 passes.
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		[ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/#   /'
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=tests/host/tap.bash
+. "$(dirname "$0")/tap.bash"
 
 # count DESC "PASS FAIL SKIP" RETURN RC [EXPECTED]: tap_count on $TMP/t.tap
 # alone gives these totals and returns RETURN.

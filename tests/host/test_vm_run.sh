@@ -21,20 +21,8 @@ VMRUN=${VMRUN:-$TOP/scripts/vm-run.sh} # VMRUN=...: test another copy
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-n=0
-failed=0
-
-# ok COND-STATUS DESC [DETAIL]: one TAP line.
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		[ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/#   /'
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=tests/host/tap.bash
+. "$(dirname "$0")/tap.bash"
 
 # The stand-ins.  Boot K (1, 2, ...) writes its arguments to $STUB/argsK,
 # one a line, prints $STUB/bootK.txt and exits with the status in
