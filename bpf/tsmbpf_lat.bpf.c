@@ -101,21 +101,6 @@ struct {
 
 static const struct tsmbpf_lat_tdi zero_tdi;
 
-/* Slot of d: 0 for 0, else 1 + floor(log2(d)), capped at the last slot. */
-static __always_inline __u32 lat_slot(__u64 d)
-{
-	__u32 r = 0;
-
-	if (d >= 1ULL << 32) { d >>= 32; r += 32; }
-	if (d >= 1ULL << 16) { d >>= 16; r += 16; }
-	if (d >= 1ULL << 8) { d >>= 8; r += 8; }
-	if (d >= 1ULL << 4) { d >>= 4; r += 4; }
-	if (d >= 1ULL << 2) { d >>= 2; r += 2; }
-	if (d >= 1ULL << 1) { d >>= 1; r += 1; }
-	r += d;		/* d is 0 or 1 here */
-	return r < TSMBPF_LAT_SLOTS ? r : TSMBPF_LAT_SLOTS - 1;
-}
-
 /*
  * Add d to a per-CPU histogram: plain adds.  Every program here runs from
  * a tracepoint, which calls it with preemption disabled, and the
@@ -126,7 +111,7 @@ static __always_inline __u32 lat_slot(__u64 d)
  */
 static __always_inline void hist_add(struct tsmbpf_lat_hist *h, __u64 d)
 {
-	__u32 slot = lat_slot(d);
+	__u32 slot = tsmbpf_lat_slot(d);
 
 	if (slot < TSMBPF_LAT_SLOTS)
 		h->slots[slot]++;
@@ -143,7 +128,7 @@ static __always_inline void hist_add(struct tsmbpf_lat_hist *h, __u64 d)
  */
 static __always_inline void hist_add_shared(struct tsmbpf_lat_hist *h, __u64 d)
 {
-	__u32 slot = lat_slot(d);
+	__u32 slot = tsmbpf_lat_slot(d);
 
 	if (slot < TSMBPF_LAT_SLOTS)
 		__sync_fetch_and_add(&h->slots[slot], 1);

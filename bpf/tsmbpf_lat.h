@@ -56,6 +56,25 @@ struct tsmbpf_lat_hist {
 	__u64	max_ns;
 };
 
+/*
+ * The slot of a duration of d ns: 0 for 0, else 1 + floor(log2(d)), capped
+ * at the last slot.  The BPF program's, for each step; userspace has it
+ * for tests and tsmbpf_calib.
+ */
+static __always_inline __u32 tsmbpf_lat_slot(__u64 d)
+{
+	__u32 r = 0;
+
+	if (d >= 1ULL << 32) { d >>= 32; r += 32; }
+	if (d >= 1ULL << 16) { d >>= 16; r += 16; }
+	if (d >= 1ULL << 8) { d >>= 8; r += 8; }
+	if (d >= 1ULL << 4) { d >>= 4; r += 4; }
+	if (d >= 1ULL << 2) { d >>= 2; r += 2; }
+	if (d >= 1ULL << 1) { d >>= 1; r += 1; }
+	r += d;		/* d is 0 or 1 here */
+	return r < TSMBPF_LAT_SLOTS ? r : TSMBPF_LAT_SLOTS - 1;
+}
+
 /* hist_op: bind, accept and unbind, then one per host event */
 #define TSMBPF_LAT_OP_SLOTS	(TSMBPF_OP_EVENT + TSMBPF_EV_NR)
 

@@ -29,34 +29,14 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "tsmbpf_test.h"
+#include <linux/types.h>
 
-#define SLOTS		40
+#include "tsmbpf_test.h"
+#include "../../bpf/tsmbpf_lat.h"
+
 #define MAX_ROUNDS	101
 
-struct hist {
-	uint64_t slots[SLOTS];
-	uint64_t count;
-	uint64_t sum_ns;
-	uint64_t max_ns;
-};
-
-/* As lat_slot() in bpf/tsmbpf_lat.bpf.c. */
-static uint32_t slot_of(uint64_t d)
-{
-	uint32_t r = 0;
-
-	if (d >= 1ULL << 32) { d >>= 32; r += 32; }
-	if (d >= 1ULL << 16) { d >>= 16; r += 16; }
-	if (d >= 1ULL << 8) { d >>= 8; r += 8; }
-	if (d >= 1ULL << 4) { d >>= 4; r += 4; }
-	if (d >= 1ULL << 2) { d >>= 2; r += 2; }
-	if (d >= 1ULL << 1) { d >>= 1; r += 1; }
-	r += d;
-	return r < SLOTS ? r : SLOTS - 1;
-}
-
-static struct hist hists[16];
+static struct tsmbpf_lat_hist hists[16];
 static volatile uint64_t sink;
 
 static uint64_t loop_clock(unsigned long iters)
@@ -78,7 +58,7 @@ static uint64_t loop_hist(unsigned long iters)
 	unsigned long i;
 
 	for (i = 0; i < iters; i++) {
-		struct hist *h = &hists[i & 15];
+		struct tsmbpf_lat_hist *h = &hists[i & 15];
 		uint64_t d;
 
 		x ^= x << 13;
@@ -86,7 +66,7 @@ static uint64_t loop_hist(unsigned long iters)
 		x ^= x << 17;
 		/* a step's durations: a few magnitudes, jitter within */
 		d = (1ULL << (12 + (i & 7))) + (x & 0xfff);
-		h->slots[slot_of(d)]++;
+		h->slots[tsmbpf_lat_slot(d)]++;
 		h->sum_ns += d;
 		if (d > h->max_ns)
 			h->max_ns = d;

@@ -27,6 +27,23 @@ static void entry(struct tsmbpf_rec_batch *b, __u16 what, int timed,
 	e->arg = arg;
 }
 
+/* tsmbpf_lat_slot() at each slot's two ends, as bpf/tsmbpf_lat.h says */
+static int slots_ok(void)
+{
+	__u32 i;
+
+	if (tsmbpf_lat_slot(0) != 0)
+		return 0;
+	for (i = 1; i < TSMBPF_LAT_SLOTS; i++) {
+		if (tsmbpf_lat_slot(1ULL << (i - 1)) != i ||
+		    tsmbpf_lat_slot((1ULL << i) - 1) != i) {
+			printf("# slot of 2^%u or 2^%u - 1 is not %u\n", i - 1, i, i);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 int main(void)
 {
 	struct tsmbpf_rec_batch b;
@@ -90,6 +107,12 @@ int main(void)
 	   "a record too short for its entries gives none");
 	b.n = TSMBPF_LAT_BATCH_MAX + 1;
 	ok(tsmbpf_lat_batch_n(&b, sizeof(b) + 64) == 0, "more entries than a log holds: none");
+
+	ok(slots_ok(), "slot i holds 2^(i-1) <= d < 2^i ns, 0 holds 0");
+	ok(tsmbpf_lat_slot(1ULL << 39) == TSMBPF_LAT_SLOTS - 1 &&
+	   tsmbpf_lat_slot(1ULL << 63) == TSMBPF_LAT_SLOTS - 1 &&
+	   tsmbpf_lat_slot(~0ULL) == TSMBPF_LAT_SLOTS - 1,
+	   "durations past the last slot's range land in it");
 
 	return tap_done();
 }
