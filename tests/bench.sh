@@ -852,6 +852,7 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 [$runs[] | select(.vfio)][0] as $vf | [$runs[] | select(.spt)][0] as $sp |
 [$runs[] | select(.trace)][0] as $tr |
 [$runs[] | select(.host_calib)][0].host_calib as $hc | [$runs[] | select(.calib)][0].calib as $gc |
+[$runs[] | select(.scrape)][0].scrape as $sc |
 [
 	("=" * 100),
 	" tsmbpf bench summary: QEMU TCG, medians over interleaved rounds",
@@ -930,6 +931,13 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 	 " L / \($lo | fixed(1)) us would on the host'"'"'s CPU: " +
 	 ([$tr.trace[].latency_us] | unique | map(select(. > 0)) |
 	  map("\(.) us ~ \(. / $hi | fixed(1)) to \(. / $lo | fixed(1)) us") | join(", ")) + "."
+	 end),
+	(if $sc == null then empty else
+	 "",
+	 row("tsmctl serve, \($sc.tdis) TDIs, a scrape";
+	     ["ms", "bytes", "samples" | lpad(10)]),
+	 row("with the per-TDI histograms"; [($sc.scrape_ms, $sc.bytes, $sc.samples) | num | lpad(10)]),
+	 row("--no-tdi"; [$sc.scrape_no_tdi_ms | num | lpad(10)])
 	 end),
 	(if $sw == null then empty else
 	 "",

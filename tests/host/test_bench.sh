@@ -62,7 +62,7 @@ trace_row() {
 }
 rows=$(printf '%s,%s,%s' "$(trace_row tdx 0 histograms 1.15)" \
 	"$(trace_row tdx 20 histograms 1.04)" "$(trace_row tdx 100 histograms 1.012)")
-guest=$(printf '{"mode":"trace","kernel":"6.12","init_on_alloc":1,"trace":[%s],"calib":{"rounds":7,"iters":200000,"clock_ns":52.5,"hist_ns":11.0,"call_ns":10.9}}' "$rows")
+guest=$(printf '{"mode":"trace","kernel":"6.12","init_on_alloc":1,"scrape":{"tdis":4096,"rounds":7,"scrape_ms":773,"bytes":15500000,"samples":150000,"scrape_no_tdi_ms":109},"trace":[%s],"calib":{"rounds":7,"iters":200000,"clock_ns":52.5,"hist_ns":11.0,"call_ns":10.9}}' "$rows")
 printf 'console noise\nBENCH-JSON %s\n' "$guest" >"$TMP/guest.log"
 printf 'BENCH-JSON {"mode":"host","host_calib":{"rounds":7,"iters":200000,"clock_ns":25,"hist_ns":2.2,"call_ns":1.7}}\n' \
 	>"$TMP/host.log"
@@ -77,6 +77,10 @@ ok "$(grep -q '20 us ~ 3.1 to 9.5 us, 100 us ~ 15.6 to 47.6 us\.' <<<"$out"; ech
 ok "$(grep -Eq 'tdx, fw 20 us, hist .*1\.040x +<= 1\.03 MISS' <<<"$out" &&
 	grep -Eq 'tdx, fw 100 us, hist .*1\.012x +<= 1\.03 ok' <<<"$out"; echo $?)" \
 	"summary: each latency's row judged against the target alone" "$out"
+
+ok "$(grep -Eq '^ +with the per-TDI histograms +773 +15500000 +150000$' <<<"$out" &&
+	grep -Eq '^ +--no-tdi +109$' <<<"$out"; echo $?)" \
+	"summary: the scrape time at 4,096 TDIs, with and without the per-TDI histograms" "$out"
 
 out=$(bash "$BENCH" summary "$TMP/guest.log" 2>&1)
 ok "$(grep -Eq '^ +log2 histogram add +- +11\.00 +-$' <<<"$out" &&
