@@ -844,6 +844,9 @@ def num:
 	if . == null then "-" elif . == floor then tostring
 	elif . >= 100 then fixed(0) elif . >= 10 then fixed(2) else fixed(3) end;
 def verdict($t): if . <= $t then "ok" else "MISS" end;
+# tsmbpf_calib'"'"'s loops: its key and the row'"'"'s name
+def calib_loops: ["clock_ns", "clock_gettime (vDSO)"], ["hist_ns", "log2 histogram add"],
+	["call_ns", "indirect call"];
 def spt_label:
 	if .init_on_alloc == 1 then "init_on_alloc=1 (Debian default)"
 	else "init_on_alloc=0 (table'"'"'s own cost)" end;
@@ -918,14 +921,12 @@ def row($l; $cols): " " + ($l | rpad(36)) + ($cols | map(" " + .) | join(""));
 	 "",
 	 row("the same code, ns per iteration";
 	     ["host", "guest" | lpad(10)] + ["guest/host" | lpad(11)]),
-	 (["clock", "clock_gettime (vDSO)"], ["hist", "log2 histogram add"], ["call", "indirect call"]) as [$k, $l] |
-	 ($k + "_ns") as $f |
-	 row("\($l)"; [($hc[$f] // null, $gc[$f]) | fixed(2) | lpad(10)] +
-		      [if $hc == null then "-" else ($gc[$f] / $hc[$f] | fixed(1)) + "x" end | lpad(11)])
+	 (calib_loops as [$f, $l] |
+	  row($l; [($hc[$f], $gc[$f]) | fixed(2) | lpad(10)] +
+		  [if $hc == null then "-" else ($gc[$f] / $hc[$f] | fixed(1)) + "x" end | lpad(11)]))
 	 end),
 	(if $gc == null or $hc == null or $tr == null then empty else
-	 ([$gc.clock_ns / $hc.clock_ns, $gc.hist_ns / $hc.hist_ns, $gc.call_ns / $hc.call_ns] |
-	  [min, max]) as [$lo, $hi] |
+	 ([calib_loops[0] as $f | $gc[$f] / $hc[$f]] | [min, max]) as [$lo, $hi] |
 	 " The emulated firmware'"'"'s latency is wall-clock time, the guest'"'"'s code \($lo | fixed(1))x to \($hi | fixed(1))x",
 	 " slower than the host'"'"'s: fw L us weighs the tracing as firmware calls of L / \($hi | fixed(1)) to",
 	 " L / \($lo | fixed(1)) us would on the host'"'"'s CPU: " +
